@@ -1,0 +1,1 @@
+"""Modbus TCP/RTU driver with SunSpec discovery."""

@@ -1,0 +1,1 @@
+"""Physical simulators of a home (thermal RC, heat pump, DHW, PV, battery, EV, meter)."""

@@ -1,0 +1,28 @@
+"""Maps the top-level source folders onto the ``flexcoop.*`` namespace (ARCHITECTURE.md §2).
+
+Kept in setup.py because setuptools cannot discover sub-packages of remapped folders from
+pyproject.toml alone; everything else lives in pyproject.toml.
+"""
+
+from setuptools import find_packages, setup
+
+ROOTS = {
+    "flexcoop": "flexcoop",
+    "flexcoop.openadr": "openadr",
+    "flexcoop.drivers": "drivers",
+    "flexcoop.edge": "edge",
+    "flexcoop.cloud": "cloud",
+    "flexcoop.hardware": "hardware",
+}
+
+packages = []
+for name, folder in ROOTS.items():
+    packages.append(name)
+    packages.extend(f"{name}.{sub}" for sub in find_packages(folder))
+
+setup(
+    package_dir=ROOTS,
+    packages=packages,
+    package_data={"": ["*.toml", "*.html", "*.css", "*.js", "*.json", "*.ini", "*.mako", "*.sql"]},
+    include_package_data=True,
+)
