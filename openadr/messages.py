@@ -840,8 +840,8 @@ class OadrCreatedPartyRegistration(OadrMessage):
     vtn_id: str
     profiles: list[Profile] = Field(default_factory=lambda: [Profile()], min_length=1)
     poll_freq: Duration | None = None  # oadrRequestedOadrPollFreq
-    service_specific_info: list[ServiceInfo] | None = None
-    extensions: list[Extension] | None = None
+    service_specific_info: list[ServiceInfo] = Field(default_factory=list)
+    extensions: list[Extension] = Field(default_factory=list)
 
 
 class OadrCancelPartyRegistration(OadrMessage):
@@ -952,7 +952,7 @@ class OadrCreateOpt(OadrMessage):
     opt_reason: OptReasonStr
     market_context: str | None = None
     ven_id: str
-    vavailability: list[Window] | None = None
+    vavailability: list[Window] = Field(default_factory=list)  # empty: not a schedule
     created_date_time: UtcDatetime
     request_id: str = Field(default_factory=new_id)
     event_id: str | None = None

@@ -1,0 +1,313 @@
+"""A small declarative XML binding: each model is described once, as a tree of nodes, and the
+same description drives both encoding (model → lxml elements, in XSD sequence order) and
+decoding (elements → plain dict, validated by pydantic in one pass at the top).
+
+Node kinds:
+- ``Leaf``: a text element (possibly under wrapper elements, ``path``) holding one field;
+- ``Wrap``: a container element whose children map onto fields of the *same* model;
+- ``Child``: an element holding a nested model (``Spec``);
+- ``Const``: an element that is always empty (``xcal:components``);
+- ``Custom``: hand-written encode/decode for substitution groups and choices.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from flexcoop.openadr.errors import CodecError
+from flexcoop.openadr.isotime import (
+    format_datetime,
+    format_duration,
+    parse_datetime,
+    parse_duration,
+)
+from flexcoop.openadr.messages import ResponseCode
+from lxml import etree
+from pydantic import BaseModel
+
+NS = {
+    "oadr": "http://openadr.org/oadr-2.0b/2012/07",
+    "ei": "http://docs.oasis-open.org/ns/energyinterop/201110",
+    "pyld": "http://docs.oasis-open.org/ns/energyinterop/201110/payloads",
+    "emix": "http://docs.oasis-open.org/ns/emix/2011/06",
+    "xcal": "urn:ietf:params:xml:ns:icalendar-2.0",
+    "strm": "urn:ietf:params:xml:ns:icalendar-2.0:stream",
+    "power": "http://docs.oasis-open.org/ns/emix/2011/06/power",
+    "scale": "http://docs.oasis-open.org/ns/emix/2011/06/siscale",
+    "ds": "http://www.w3.org/2000/09/xmldsig#",
+}
+_PREFIX = {uri: prefix for prefix, uri in NS.items()}
+
+
+def q(prefix: str, local: str) -> str:
+    """Clark name ``{uri}local``, computed once at import for every tag we use."""
+    return f"{{{NS[prefix]}}}{local}"
+
+
+def pretty_tag(tag: str) -> str:
+    """``{uri}local`` → ``prefix:local`` for error messages."""
+    if tag.startswith("{"):
+        uri, _, local = tag[1:].partition("}")
+        return f"{_PREFIX.get(uri, uri)}:{local}"
+    return tag
+
+
+def where(el: etree._Element) -> str:
+    parts = []
+    node: etree._Element | None = el
+    while node is not None:
+        parts.append(pretty_tag(node.tag).split(":")[-1])
+        node = node.getparent()
+    return "/".join(reversed(parts))
+
+
+class Kind(Enum):
+    TEXT = "text"  # xs:string: kept verbatim
+    TOKEN = "token"  # enumerations and other collapsed tokens
+    INT = "int"
+    FLOAT = "float"
+    DECIMAL = "decimal"
+    BOOL = "bool"
+    DATETIME = "datetime"
+    DURATION = "duration"
+
+
+def _fmt_float(value: float) -> str:
+    v = float(value)
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "INF" if v > 0 else "-INF"
+    return repr(v)
+
+
+def _fmt_decimal(value: float) -> str:
+    # xs:decimal has no exponent form, so 1e-07 must be written out.
+    return format(Decimal(repr(float(value))), "f")
+
+
+def format_value(kind: Kind, value: Any) -> str:
+    if kind is Kind.TEXT:
+        return str(value)
+    if kind is Kind.TOKEN:
+        return value.value if isinstance(value, Enum) else str(value)
+    if kind is Kind.INT:
+        return str(int(value))
+    if kind is Kind.FLOAT:
+        return _fmt_float(value)
+    if kind is Kind.DECIMAL:
+        return _fmt_decimal(value)
+    if kind is Kind.BOOL:
+        return "true" if value else "false"
+    if kind is Kind.DATETIME:
+        assert isinstance(value, datetime)
+        return format_datetime(value)
+    assert isinstance(value, timedelta)
+    return format_duration(value)
+
+
+def parse_value(kind: Kind, text: str | None, el: etree._Element) -> Any:
+    """Element text → a value pydantic accepts (numbers and booleans stay strings: pydantic's
+    lax mode converts them and reports errors with the field location)."""
+    if kind is Kind.TEXT:
+        return text or ""
+    raw = (text or "").strip()
+    try:
+        if kind is Kind.DATETIME:
+            return parse_datetime(raw)
+        if kind is Kind.DURATION:
+            return parse_duration(raw)
+    except ValueError as exc:
+        raise CodecError(f"{where(el)}: {exc}", ResponseCode.INVALID_DATA) from None
+    return raw
+
+
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    field: str
+    path: tuple[str, ...]
+    kind: Kind = Kind.TEXT
+    optional: bool = False
+    many: bool = False  # one path per list item
+
+
+@dataclass(frozen=True, slots=True)
+class Wrap:
+    tag: str
+    children: tuple[Node, ...]
+    optional: bool = False  # omitted when every field below it is None or an empty list
+    fields: tuple[str, ...] = field(init=False, default=())
+
+    def __post_init__(self) -> None:
+        names: list[str] = []
+        for child in self.children:
+            if isinstance(child, Wrap):
+                names.extend(child.fields)
+            elif not isinstance(child, Const):
+                names.append(child.field)
+        object.__setattr__(self, "fields", tuple(names))
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    field: str
+    tag: str
+    spec: Spec
+    optional: bool = False
+    many: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    tag: str
+
+
+MISSING: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Custom:
+    field: str
+    encode: Callable[[etree._Element, Any], None]  # appends the value's element(s) to the parent
+    decode: Callable[[etree._Element], Any]  # reads from the parent; MISSING when absent
+    optional: bool = False
+
+
+Node = Leaf | Wrap | Child | Const | Custom
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    model: type[BaseModel]
+    nodes: tuple[Node, ...]
+
+
+# --------------------------------------------------------------------------- encoding
+
+_SubElement = etree.SubElement
+
+
+def _absent(value: Any) -> bool:
+    return value is None or (type(value) is list and not value)
+
+
+def _leaf(parent: etree._Element, path: tuple[str, ...], text: str) -> None:
+    el = parent
+    for tag in path:
+        el = _SubElement(el, tag)
+    el.text = text
+
+
+def encode_nodes(parent: etree._Element, obj: Any, nodes: tuple[Node, ...]) -> None:
+    for node in nodes:
+        kind = type(node)
+        if kind is Leaf:
+            assert isinstance(node, Leaf)
+            value = getattr(obj, node.field)
+            if value is None:
+                continue
+            if node.many:
+                for item in value:
+                    _leaf(parent, node.path, format_value(node.kind, item))
+            else:
+                _leaf(parent, node.path, format_value(node.kind, value))
+        elif kind is Child:
+            assert isinstance(node, Child)
+            value = getattr(obj, node.field)
+            if value is None:
+                continue
+            for item in value if node.many else (value,):
+                encode_nodes(_SubElement(parent, node.tag), item, node.spec.nodes)
+        elif kind is Wrap:
+            assert isinstance(node, Wrap)
+            if node.optional and all(_absent(getattr(obj, name)) for name in node.fields):
+                continue
+            encode_nodes(_SubElement(parent, node.tag), obj, node.children)
+        elif kind is Const:
+            assert isinstance(node, Const)
+            _SubElement(parent, node.tag)
+        else:
+            assert isinstance(node, Custom)
+            value = getattr(obj, node.field)
+            if value is not None:
+                node.encode(parent, value)
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def _missing(parent: etree._Element, tag: str) -> CodecError:
+    return CodecError(
+        f"{where(parent)}: missing element {pretty_tag(tag)}", ResponseCode.INVALID_DATA
+    )
+
+
+def _descend(el: etree._Element, path: tuple[str, ...]) -> etree._Element | None:
+    found: etree._Element | None = el
+    for tag in path:
+        assert found is not None
+        found = found.find(tag)
+        if found is None:
+            return None
+    return found
+
+
+def decode_nodes(el: etree._Element, nodes: tuple[Node, ...], out: dict[str, Any]) -> None:
+    for node in nodes:
+        kind = type(node)
+        if kind is Leaf:
+            assert isinstance(node, Leaf)
+            if node.many:
+                items = []
+                for first in el.iterchildren(node.path[0]):
+                    leaf = _descend(first, node.path[1:])
+                    if leaf is None:
+                        raise _missing(first, node.path[-1])
+                    items.append(parse_value(node.kind, leaf.text, leaf))
+                out[node.field] = items
+                continue
+            leaf = _descend(el, node.path)
+            if leaf is None:
+                if node.optional:
+                    continue
+                raise _missing(el, "/".join(pretty_tag(t) for t in node.path))
+            out[node.field] = parse_value(node.kind, leaf.text, leaf)
+        elif kind is Child:
+            assert isinstance(node, Child)
+            if node.many:
+                out[node.field] = [decode_spec(c, node.spec) for c in el.iterchildren(node.tag)]
+                continue
+            child = el.find(node.tag)
+            if child is None:
+                if node.optional:
+                    continue
+                raise _missing(el, node.tag)
+            out[node.field] = decode_spec(child, node.spec)
+        elif kind is Wrap:
+            assert isinstance(node, Wrap)
+            child = el.find(node.tag)
+            if child is None:
+                if node.optional:
+                    continue
+                raise _missing(el, node.tag)
+            decode_nodes(child, node.children, out)
+        elif kind is Custom:
+            assert isinstance(node, Custom)
+            value = node.decode(el)
+            if value is MISSING:
+                if node.optional:
+                    continue
+                raise CodecError(f"{where(el)}: missing {node.field}", ResponseCode.INVALID_DATA)
+            out[node.field] = value
+
+
+def decode_spec(el: etree._Element, spec: Spec) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    decode_nodes(el, spec.nodes, out)
+    return out
