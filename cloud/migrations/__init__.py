@@ -1,0 +1,1 @@
+"""Alembic environment shared by every cloud component (see ``flexcoop.cloud.db``)."""
