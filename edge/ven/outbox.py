@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
-from collections.abc import Awaitable, Callable
 
 from flexcoop.edge.store import OutboxItem, Store, StoreUnavailableError
 from flexcoop.edge.ven.transport import (
@@ -86,6 +85,7 @@ class Outbox:
         self.delivered = 0
         self.rejected = 0
         self.wakeup = asyncio.Event()
+        self._spilling = asyncio.Lock()  # put() and deliver() both spill; one at a time
 
     @property
     def memory_backlog(self) -> int:
@@ -99,6 +99,10 @@ class Outbox:
 
     async def _spill(self) -> None:
         """Move the in-memory queue into the store, oldest first, until the store refuses."""
+        async with self._spilling:
+            await self._spill_locked()
+
+    async def _spill_locked(self) -> None:
         while self._memory:
             channel, payload = self._memory[0]
             try:
@@ -124,9 +128,7 @@ class Outbox:
             total += await self._store.outbox_size(channel_for(service))
         return total
 
-    async def deliver(
-        self, client: VtnClient, ven_id: str, on_delivered: Callable[[], Awaitable[None]] | None
-    ) -> int:
+    async def deliver(self, client: VtnClient, ven_id: str) -> int:
         """Send everything queued, channel by channel in FIFO order; the number delivered.
 
         Stops at the first message that cannot be delivered now (the exception propagates:
@@ -144,8 +146,6 @@ class Outbox:
                 for item in items:
                     await self._deliver_one(client, service, ven_id, item)
                     count += 1
-                    if on_delivered is not None:
-                        await on_delivered()
         return count
 
     async def _deliver_one(

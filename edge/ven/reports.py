@@ -237,9 +237,10 @@ class ReportScheduler:
         produced = 0
         changed = False
         for rid, record in list(self.requests.items()):
-            if record.report_specifier_id != FLEX_SPECIFIER:
-                self._sample_if_due(record, now)
+            telemetry = record.report_specifier_id != FLEX_SPECIFIER
             if now < record.next_due:
+                if telemetry:
+                    self._sample_if_due(record, now)
                 continue
             if record.report_specifier_id == FLEX_SPECIFIER:
                 report = await self._flex_report(record, now)
@@ -262,6 +263,8 @@ class ReportScheduler:
                 self._next_sample.pop(rid, None)
             else:
                 self.requests[rid] = record.model_copy(update={"next_due": next_due})
+                if telemetry:  # this instant's sample opens the next period
+                    self._sample_if_due(self.requests[rid], now)
         if changed:
             await self._state.set_report_requests(self.requests)
         return produced

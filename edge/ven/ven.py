@@ -290,7 +290,7 @@ class Ven:
             if reg is None or self._client is None:
                 continue
             try:
-                await self.outbox.deliver(self._client, reg.ven_id, None)
+                await self.outbox.deliver(self._client, reg.ven_id)
                 self._send_backoff.reset()
             except VtnInvalidIdError as exc:
                 await self._lost_registration(str(exc))
@@ -301,6 +301,9 @@ class Ven:
                 self.outbox.wakeup.set()
             except StoreUnavailableError as exc:
                 self._note_error(f"store: {exc}")
+                await self._sleep(self._send_backoff.next_delay())
+            except Exception as exc:
+                self._unexpected("send", exc)
                 await self._sleep(self._send_backoff.next_delay())
             finally:
                 with contextlib.suppress(StoreUnavailableError):
@@ -314,6 +317,8 @@ class Ven:
                 await self.reports.tick(now)
             except StoreUnavailableError as exc:
                 self._note_error(f"store: {exc}")
+            except Exception as exc:
+                self._unexpected("report", exc)
             wake = self.reports.next_wakeup(now)
             delay = 60.0 if wake is None else max(0.05, (wake - utcnow()).total_seconds())
             self._reports_changed.clear()
@@ -338,6 +343,9 @@ class Ven:
                 delay = self._backing_off(str(exc))
             except (VtnError, StoreUnavailableError) as exc:
                 delay = self._backing_off(str(exc))
+            except Exception as exc:  # a bug must not end polling for good
+                self._unexpected("poll", exc)
+                delay = self._backing_off(f"{type(exc).__name__}: {exc}")
             self._poll_now.clear()
             await self._wait(self._poll_now, delay)
 
@@ -357,6 +365,10 @@ class Ven:
 
     def _note_error(self, error: str) -> None:
         self._last_error = error
+
+    def _unexpected(self, loop: str, exc: Exception) -> None:
+        self._note_error(f"{loop}: {type(exc).__name__}: {exc}")
+        log.error("ven_loop_error", exc_info=exc, extra={"fields": {"loop": loop}})
 
     async def _poll_once(self) -> bool:
         """One oadrPoll; True when the VTN had a message (so there may be more)."""
