@@ -9,16 +9,11 @@ reject them (the client then gets ILLEGAL DATA VALUE and the register keeps its 
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Self
-
-from pymodbus.constants import ExcCodes
-from pymodbus.framer import FramerType
-from pymodbus.server import ModbusTcpServer
-from pymodbus.simulator import DataType as SimType
-from pymodbus.simulator import SimData, SimDevice
+from typing import Literal, Self, cast
 
 from flexcoop.drivers.modbus.codec import EncodeError, RegisterType, encode, encode_string
 from flexcoop.drivers.modbus.mapping import RegisterImage, RegisterPoint
@@ -32,6 +27,12 @@ from flexcoop.drivers.modbus.sunspec_models import (
     point_names,
 )
 from flexcoop.drivers.modbus.templates import ModbusTemplate, resolve_template
+from pymodbus.constants import ExcCodes
+from pymodbus.framer import FramerType
+from pymodbus.server import ModbusTcpServer
+from pymodbus.simulator import DataType as SimType
+from pymodbus.simulator import SimData, SimDevice
+
 from flexcoop.logs import event, get_logger
 
 log = get_logger(__name__)
@@ -100,6 +101,20 @@ def _runs(flags: Sequence[bool]) -> list[tuple[int, int, bool]]:
     return runs
 
 
+# What a freshly powered inverter or battery holds in its control registers.
+CONTROL_DEFAULTS: dict[str, float] = {
+    "connected": 1,
+    "power_limit_pct": 100,
+    "power_limit_enabled": 0,
+    "power_limit_revert_s": 0,
+    "storage_control_mode": 0,
+    "min_reserve_pct": 10,
+    "charge_rate_pct": 100,
+    "discharge_rate_pct": 100,
+    "grid_charging": 0,
+}
+
+
 @dataclass(frozen=True)
 class CommonInfo:
     """What SunSpec model 1 says about a device."""
@@ -116,7 +131,8 @@ class SunSpecUnit(ServedUnit):
 
     ``provider`` returns values by the canonical point names the driver will use (see
     ``sunspec_models.point_names``); points it does not return are served as "not implemented"
-    unless a write set them. ``scale_factors`` overrides the tables' default SFs, by SunSpec SF
+    unless a write set them; control points start at ``CONTROL_DEFAULTS`` updated with
+    ``initial``. ``scale_factors`` overrides the tables' default SFs, by SunSpec SF
     id (``{"W_SF": -1}``) or for one model (``{"103.W_SF": -1}``).
     """
 
@@ -130,6 +146,7 @@ class SunSpecUnit(ServedUnit):
         base: int = 40000,
         common: CommonInfo | None = None,
         scale_factors: Mapping[str, int] | None = None,
+        initial: Mapping[str, float] | None = None,
     ) -> None:
         unknown = [m for m in models if m not in MODELS]
         if unknown:
@@ -148,7 +165,6 @@ class SunSpecUnit(ServedUnit):
             address += 2 + MODELS[model_id].length
         self.end = address + 2
         self.names = point_names(self.instances)
-        self._held: dict[str, float] = {}
         self._bound = [
             MODELS[inst.model_id].bind(inst.address, names)
             for inst, names in zip(self.instances, self.names, strict=True)
@@ -156,6 +172,12 @@ class SunSpecUnit(ServedUnit):
         self._writable = [
             rp for bound in self._bound for rp in bound.values() if rp.point.direction.writable
         ]
+        defaults = {**CONTROL_DEFAULTS, **(initial or {})}
+        self._held: dict[str, float] = {
+            rp.point.name: defaults[short]
+            for rp in self._writable
+            if (short := rp.point.name.rsplit(".", 1)[-1]) in defaults
+        }
 
     @property
     def point_names(self) -> list[str]:
@@ -278,12 +300,11 @@ class TemplateUnit(ServedUnit):
         return {**self._held, **self._provider()}
 
     def _words(self, rp: RegisterPoint, values: Mapping[str, float]) -> list[int]:
-        value = values.get(rp.point.name, 0.0)
         try:
-            return rp.encode(value)[0]
+            return rp.encode(values.get(rp.point.name, 0.0))[0]
         except EncodeError:
-            lo_hi = (0, 0xFFFF) if rp.register.is_bit else None
-            return [lo_hi[0]] * rp.count if lo_hi else [0] * rp.count
+            # Templates have no "not implemented" value; a value the map cannot hold reads 0.
+            return [0] * rp.count
 
     def simdevice(self) -> SimDevice:
         blocks: dict[RegisterType, list[SimData]] = {t: [] for t in RegisterType}
@@ -353,22 +374,10 @@ class TemplateUnit(ServedUnit):
         return _accept_write(touched, written, self._held, self._on_write, self.template.name)
 
 
-class _AbsentUnits(ServedUnit):
-    """Answers for every unit id not served, as a Modbus TCP gateway does for a missing device."""
-
-    unit_id = 0
-
-    def simdevice(self) -> SimDevice:
-        return SimDevice(
-            0, simdata=[SimData(0, datatype=SimType.INVALID)], action=self._action
-        )
-
-    async def _action(self, *_: object) -> ExcCodes:
-        return ExcCodes.GATEWAY_NO_RESPONSE
-
-
 class VirtualModbusServer:
     """A pymodbus TCP server on ``host`` (port 0: any free port) answering for ``units``.
+
+    Requests for other unit ids get exception 4 (server device failure).
 
     ``framer="rtu"`` speaks RTU framing over the TCP socket, which a serial client reaches as
     ``socket://host:port``: the RTU code path without a serial port.
@@ -394,14 +403,20 @@ class VirtualModbusServer:
     async def start(self) -> None:
         if self._server is not None:
             return
-        devices = [u.simdevice() for u in [*self.units, _AbsentUnits()]]
+        devices = [u.simdevice() for u in self.units]
         server = ModbusTcpServer(devices, address=(self.host, self.port), framer=self._framer)
         await server.serve_forever(background=True)
         self._server = server
-        assert server.transport is not None
-        self.port = server.transport.sockets[0].getsockname()[1]
-        event(log, "virtual_modbus_server_started", host=self.host, port=self.port,
-              units=[u.unit_id for u in self.units])
+        # The listener is an asyncio.Server; with port 0 only it knows the port it got.
+        listener = cast(asyncio.Server, server.transport)
+        self.port = listener.sockets[0].getsockname()[1]
+        event(
+            log,
+            "virtual_modbus_server_started",
+            host=self.host,
+            port=self.port,
+            units=[u.unit_id for u in self.units],
+        )
 
     async def stop(self) -> None:
         server, self._server = self._server, None
