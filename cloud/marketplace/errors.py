@@ -9,27 +9,32 @@ from typing import ClassVar
 class MarketplaceError(Exception):
     status: ClassVar[int] = 409
     loc: ClassVar[str] = "body"
+    title: ClassVar[str] = "conflict"
 
 
 class ContractNotFoundError(MarketplaceError):
     status = 404
     loc = "path.contract_id"
+    title = "not found"
 
 
 class IllegalTransitionError(MarketplaceError):
     loc = "body.to"
+    title = "illegal transition"
 
 
 class TermsLockedError(MarketplaceError):
     loc = "path.contract_id"
+    title = "terms locked"
 
 
 class AgreementError(MarketplaceError):
     loc = "body.terms_version"
+    title = "cannot agree"
 
 
 class VetoedError(MarketplaceError):
-    pass
+    title = "vetoed"
 
 
 class StaleVersionError(MarketplaceError):
@@ -37,9 +42,11 @@ class StaleVersionError(MarketplaceError):
 
     status = 412
     loc = "header.If-Match"
+    title = "precondition failed"
 
 
 class ConcurrentUpdateError(MarketplaceError):
     """Someone else changed the contract between our read and our write."""
 
     loc = "path.contract_id"
+    title = "concurrent update"

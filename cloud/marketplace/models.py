@@ -121,4 +121,5 @@ class ContractHistory(BaseModel):
     items: list[ContractEvent]
 
 
-ContractPage = Page[Contract]
+class ContractPage(Page[Contract]):
+    pass

@@ -141,9 +141,16 @@ class ContractService:
             return await _load(conn, contract_id)
 
     async def find(
-        self, query: ContractQuery, after: tuple[datetime, str] | None = None
-    ) -> tuple[list[Contract], tuple[datetime, str] | None]:
-        """One page in creation order; returns the items and the key to continue after."""
+        self,
+        query: ContractQuery,
+        *,
+        only_ders: Collection[str] | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int = 100,
+    ) -> list[Contract]:
+        """Contracts matching the filters of ``query``, in creation order, after the
+        ``(created_at, id)`` key ``after``. ``only_ders``: just contracts covering one of these
+        DERs (a caller limited to its own DERs)."""
         stmt = select(C)
         if query.state:
             stmt = stmt.where(C.c.state.in_([s.value for s in query.state]))
@@ -151,21 +158,19 @@ class ContractService:
             stmt = stmt.where(C.c.prosumer_id == query.prosumer_id)
         if query.aggregator_id is not None:
             stmt = stmt.where(C.c.aggregator_id == query.aggregator_id)
-        if query.der_id is not None:
-            stmt = stmt.where(
-                exists().where(and_(D.c.contract_id == C.c.id, D.c.der_id == query.der_id))
-            )
+        for ders in ([query.der_id] if query.der_id is not None else None, only_ders):
+            if ders is not None:
+                stmt = stmt.where(
+                    exists().where(and_(D.c.contract_id == C.c.id, D.c.der_id.in_(sorted(ders))))
+                )
         if after is not None:
             ts, last_id = after
             stmt = stmt.where(
                 or_(C.c.created_at > ts, and_(C.c.created_at == ts, C.c.id > last_id))
             )
-        stmt = stmt.order_by(C.c.created_at, C.c.id).limit(query.limit + 1)
+        stmt = stmt.order_by(C.c.created_at, C.c.id).limit(limit)
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(stmt)).all()
-            items = await _hydrate(conn, rows[: query.limit])
-        more = len(rows) > query.limit
-        return items, ((items[-1].created_at, items[-1].id) if more else None)
+            return await _hydrate(conn, (await conn.execute(stmt)).all())
 
     async def terms_history(self, contract_id: str) -> list[TermsVersion]:
         async with self.engine.connect() as conn:

@@ -8,6 +8,7 @@ from flexcoop.cloud.marketplace.errors import (
     TermsLockedError,
 )
 from flexcoop.cloud.marketplace.models import (
+    Contract,
     ContractCreate,
     ContractQuery,
     Party,
@@ -135,19 +136,20 @@ async def test_find_filters_and_pages(engine: AsyncEngine) -> None:
         if i % 3 == 0:
             c = await svc.transition(c.id, TransitionRequest(to=S.NEGOTIATING, by=A))
         made.append(c)
-    seen, after = [], None
-    while True:
-        items, after = await svc.find(ContractQuery(limit=3), after)
-        seen += items
-        if after is None:
-            break
+    seen: list[Contract] = []
+    while page := await svc.find(
+        ContractQuery(), after=(seen[-1].created_at, seen[-1].id) if seen else None, limit=3
+    ):
+        seen += page
     assert [c.id for c in seen] == [c.id for c in sorted(made, key=lambda c: (c.created_at, c.id))]
-    negotiating, _ = await svc.find(ContractQuery(state=[S.NEGOTIATING]))
+    negotiating = await svc.find(ContractQuery(state=[S.NEGOTIATING]))
     assert {c.id for c in negotiating} == {made[0].id, made[3].id, made[6].id}
-    by_der, _ = await svc.find(ContractQuery(der_id="der-4"))
+    by_der = await svc.find(ContractQuery(der_id="der-4"))
     assert [c.id for c in by_der] == [made[4].id]
-    both, _ = await svc.find(ContractQuery(prosumer_id="prosumer-1", state=[S.DRAFT]))
+    both = await svc.find(ContractQuery(prosumer_id="prosumer-1", state=[S.DRAFT]))
     assert {c.id for c in both} == {made[1].id, made[5].id}
     # Filters are bound parameters: an injection string (past validation) matches nothing.
-    injected, _ = await svc.find(ContractQuery.model_construct(der_id="der-1' OR '1'='1"))
+    injected = await svc.find(ContractQuery.model_construct(der_id="der-1' OR '1'='1"))
     assert injected == []
+    mine = await svc.find(ContractQuery(), only_ders={"der-2", "der-3"})
+    assert [c.id for c in mine] == [made[2].id, made[3].id]
