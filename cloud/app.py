@@ -32,6 +32,7 @@ COMPONENTS: tuple[str, ...] = (
     "flexcoop.cloud.registry.api",
     "flexcoop.cloud.registry.portal",
     "flexcoop.cloud.timeseries.api",
+    "flexcoop.cloud.marketplace.api",
     "flexcoop.cloud.vtn.http",
 )
 
