@@ -7,7 +7,8 @@ from typing import Any
 from flexcoop.cloud.marketplace.api import MARKETPLACE
 from flexcoop.cloud.marketplace.hooks import ContractChange
 
-from ..conftest import CloudClient, mint_token
+# mypy checks this folder on its own, without the parent conftest as a package.
+from ..conftest import CloudClient, mint_token  # type: ignore[misc]
 from .conftest import make_terms
 
 URL = "/api/v1/contracts"
