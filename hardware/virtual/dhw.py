@@ -1,13 +1,15 @@
 """Domestic hot water: a fully mixed storage tank and a seeded draw profile.
 
-The tank is one node of ``volume_l`` litres of water (4186 J/(kg·K), 1 kg/L). Per step, with heat
-input ``P``, standing losses ``UA·(T − T_amb)`` and a draw of ``ṁ`` kg/s replaced by cold water,
-the temperature follows ``C dT/dt = P − UA(T − T_amb) − ṁc(T − T_cold)``, solved exactly for
-inputs constant over the step, so the energy balance (heat in = Δstored + losses + drawn) closes.
+The tank is one node of ``volume_l`` litres of water (4186 J/(kg·K), 1 kg/L) with heat input
+``P`` and standing losses ``UA·(T − T_amb)``. Draws are litres of *mixed* water at the tap (40 °C
+by default): while the tank is hotter than that, a thermostatic mixing valve takes just enough
+tank water, so the tank loses exactly the heat in the mixed water (a constant sink ``Φ_draw``);
+a lukewarm tank gives its water as it is (a sink ``ṁc(T − T_cold)``). Per step
+``C dT/dt = P − Φ_draw − UA(T − T_amb)`` is solved exactly for inputs constant over the step, so
+the energy balance (heat in = Δstored + losses + drawn) closes.
 
-Draws are specified as litres of *mixed* water at the tap (40 °C by default); a thermostatic
-mixing valve takes less tank water the hotter the tank is. Showers come in the morning and the
-evening, small draws (hand washing, kitchen) through the day, at seeded local times.
+Showers come in the morning and the evening, small draws (hand washing, kitchen) through the
+day, at seeded local times.
 """
 
 from __future__ import annotations
@@ -124,32 +126,34 @@ class DhwTank:
             self._reheating = False
         return self._reheating
 
-    def tank_litres_for(self, mixed_l: float) -> float:
-        """Tank water a mixing valve takes for ``mixed_l`` at the tap (all of it if lukewarm)."""
-        c = self.config
-        if self.temp_c <= c.mixed_temp_c:
-            return mixed_l
-        return mixed_l * (c.mixed_temp_c - c.cold_water_c) / (self.temp_c - c.cold_water_c)
-
     def step(self, dt_s: float, heat_w: float, ambient_c: float, mixed_draw_l: float) -> None:
         if dt_s <= 0:
             raise ValueError(f"step must be > 0 s, got {dt_s!r}")
         c = self.config
         cap = self.capacity_j_per_k
-        draw_w_per_k = self.tank_litres_for(mixed_draw_l) / dt_s * WATER_J_PER_KG_K
+        mixed_w_per_k = mixed_draw_l / dt_s * WATER_J_PER_KG_K
+        if self.temp_c > c.mixed_temp_c:
+            # The mixing valve delivers a fixed heat flow, whatever the tank temperature: the
+            # tank loses exactly the heat in the mixed water (a constant sink).
+            sink_w, draw_w_per_k = mixed_w_per_k * (c.mixed_temp_c - c.cold_water_c), 0.0
+        else:
+            # Lukewarm tank: the tap gets tank water as it is, replaced by cold water.
+            sink_w, draw_w_per_k = 0.0, mixed_w_per_k
         k = c.loss_w_per_k + draw_w_per_k
         t0 = self.temp_c
         if k > 0:
-            t_inf = (heat_w + c.loss_w_per_k * ambient_c + draw_w_per_k * c.cold_water_c) / k
+            t_inf = (
+                heat_w - sink_w + c.loss_w_per_k * ambient_c + draw_w_per_k * c.cold_water_c
+            ) / k
             decay = math.exp(-dt_s * k / cap)
             t1 = t_inf + (t0 - t_inf) * decay
             mean_t = t_inf + (t0 - t_inf) * (1 - decay) * cap / (k * dt_s)
         else:
-            t1 = t0 + heat_w * dt_s / cap
+            t1 = t0 + (heat_w - sink_w) * dt_s / cap
             mean_t = (t0 + t1) / 2
         self.temp_c = t1
         self.heat_in_wh += heat_w * dt_s / 3600
         self.loss_wh += c.loss_w_per_k * (mean_t - ambient_c) * dt_s / 3600
-        self.drawn_wh += draw_w_per_k * (mean_t - c.cold_water_c) * dt_s / 3600
+        self.drawn_wh += (sink_w + draw_w_per_k * (mean_t - c.cold_water_c)) * dt_s / 3600
         self.drawn_mixed_l += mixed_draw_l
         self.last_draw_l_per_min = mixed_draw_l / dt_s * 60

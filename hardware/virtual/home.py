@@ -97,6 +97,7 @@ OCCUPANT_GAIN_W = 80.0  # sensible heat of a person at rest
 APPLIANCE_HEAT_SHARE = 0.8  # the rest leaves the envelope (drain water, ventilation, outdoors)
 # Single-phase appliances are spread unevenly in real installations; the rest is three-phase.
 BASE_LOAD_PHASE_SHARE = (0.5, 0.3, 0.2)
+DAY_S = 86400
 HEAT_PUMP_SIZES_W = (4000.0, 6000.0, 8000.0, 10_000.0, 12_000.0, 16_000.0)
 
 
@@ -254,9 +255,18 @@ class VirtualHome:
         """Advance the physics by ``dt_s`` simulated seconds."""
         if not (math.isfinite(dt_s) and dt_s > 0):
             raise ValueError(f"step must be a finite number of seconds > 0, got {dt_s!r}")
-        n = max(1, math.ceil(dt_s / self.config.max_substep_s - 1e-9))
-        for _ in range(n):
-            self._substep(dt_s / n)
+        end = self._t_s + dt_s
+        while end - self._t_s > 1e-6:
+            remaining = end - self._t_s
+            h = remaining / max(1, math.ceil(remaining / self.config.max_substep_s - 1e-9))
+            # Sub-steps stop at UTC midnight so daily summaries split exactly there.
+            self._substep(min(h, (self._day_index(self._t_s) + 1) * DAY_S - self._t_s))
+        self._t_s = end
+
+    @staticmethod
+    def _day_index(t_s: float) -> int:
+        """UTC day number of epoch second ``t_s``, tolerant of float rounding at midnight."""
+        return math.floor(t_s / DAY_S + 1e-9)
 
     def sync(self) -> float:
         """Step up to the clock's current time; returns the simulated seconds stepped."""
@@ -310,8 +320,7 @@ class VirtualHome:
         self.base_load_wh += base_w * h / 3600
         self._t_s = t0 + h
         end = self.time
-        # A sub-step belongs to the UTC day it starts in.
-        if from_epoch(t0).date() != self._day.start.date() and self._day.end > self._day.start:
+        if self._day_index(t0) != self._day_index(self._day.start.timestamp()):
             self.days.append(self._day)
             self._day = EnergySummary(self._day.end, self._day.end)
         for acc in (self.summary, self._day):
