@@ -227,6 +227,7 @@ class VirtualHome:
         }
         self.base_load_w = 0.0
         self.base_load_wh = 0.0
+        self.substeps = 0
         # Start the thermostat at the load that holds the start temperature: no warm-up dip.
         gains_w = APPLIANCE_HEAT_SHARE * self.base_load.power_w(self.time) + self._occupant_gains_w
         loss_w = c.building.heat_loss_w_per_k * (indoor - first.temp_out_c)
@@ -319,6 +320,7 @@ class VirtualHome:
         self.base_load_w = base_w
         self.base_load_wh += base_w * h / 3600
         self._t_s = t0 + h
+        self.substeps += 1
         end = self.time
         if self._day_index(t0) != self._day_index(self._day.start.timestamp()):
             self.days.append(self._day)
