@@ -63,7 +63,7 @@ async def test_concurrent_ingest_counts_each_point_once(ts: TimeseriesService) -
 @pytest.mark.parametrize(
     ("points", "where"),
     [
-        (_points("d1", range(0, 2)) + [TelemetryPoint("d1", "power", T0, 1.0, "Wh")], "unit"),
+        ([*_points("d1", range(0, 2)), TelemetryPoint("d1", "power", T0, 1.0, "Wh")], "unit"),
         ([TelemetryPoint("d1", "power", NOW + timedelta(hours=3), 1.0, "W")], "ts"),
         ([TelemetryPoint("d1", "power", NOW - timedelta(days=2), 1.0, "W")], "ts"),
     ],
