@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from flexcoop.cloud.vtn.tables import StateRow, VenRow
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from flexcoop.cloud.vtn.tables import StateRow, VenRow
 from flexcoop.logs import event, get_logger
 from flexcoop.units import utcnow
 

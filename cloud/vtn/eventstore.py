@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from flexcoop.cloud.vtn.directory import bump_generation
 from flexcoop.cloud.vtn.errors import ConflictError, NotFoundError, VtnError
 from flexcoop.cloud.vtn.events import EventSpec, SignalName, SignalSpec, TargetSpec
@@ -24,11 +27,8 @@ from flexcoop.cloud.vtn.tables import (
     VenResourceRow,
     VenRow,
 )
-from flexcoop.openadr import messages as m
-from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from flexcoop.logs import event, get_logger
+from flexcoop.openadr import messages as m
 from flexcoop.units import utcnow
 
 log = get_logger(__name__)

@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
+
 from flexcoop.cloud.app import VTN_PREFIX, CloudContext
 from flexcoop.cloud.vtn.service import SERVICES, VtnService, error_reply
 from flexcoop.cloud.vtn.settings import VtnSettings
 from flexcoop.cloud.vtn.shared import Peer
 from flexcoop.cloud.vtn.tls import peer_fingerprint
+from flexcoop.logs import event, get_logger
 from flexcoop.openadr import messages as m
 from flexcoop.openadr.codec import CodecError, decode, encode
-
-from flexcoop.logs import event, get_logger
 
 log = get_logger(__name__)
 

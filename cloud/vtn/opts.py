@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import insert, select, update
+
 from flexcoop.cloud.vtn.errors import VtnError
 from flexcoop.cloud.vtn.eventstore import check_response_target
 from flexcoop.cloud.vtn.shared import Peer, VtnDeps, authenticate, claim_request_id
 from flexcoop.cloud.vtn.tables import EventRow, OptRow
 from flexcoop.openadr import messages as m
-from sqlalchemy import insert, select, update
 
 
 async def create_opt(deps: VtnDeps, msg: m.OadrCreateOpt, peer: Peer) -> m.OadrCreatedOpt:

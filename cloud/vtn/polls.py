@@ -8,13 +8,13 @@ delivery. The pending flag is cleared only if nothing changed meanwhile (conditi
 
 from __future__ import annotations
 
+from sqlalchemy import delete, exists, select, update
+
 from flexcoop.cloud.vtn.eventstore import EventBook
 from flexcoop.cloud.vtn.shared import VtnDeps
 from flexcoop.cloud.vtn.tables import QueueRow, VenRow
 from flexcoop.openadr import messages as m
 from flexcoop.openadr.codec import encode
-from sqlalchemy import delete, exists, select, update
-
 from flexcoop.units import utcnow
 
 

@@ -10,17 +10,17 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from flexcoop.cloud.vtn.directory import bump_generation
 from flexcoop.cloud.vtn.errors import NotFoundError, VtnError
 from flexcoop.cloud.vtn.eventstore import bump_vens
 from flexcoop.cloud.vtn.shared import Peer, VtnDeps, authenticate, check_certificate, enqueue
 from flexcoop.cloud.vtn.tables import QueueRow, VenGroupRow, VenRow
+from flexcoop.logs import event, get_logger
 from flexcoop.openadr import messages as m
 from flexcoop.openadr.codec import encode
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from flexcoop.logs import event, get_logger
 from flexcoop.units import utcnow
 
 log = get_logger(__name__)

@@ -12,6 +12,10 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from flexcoop.cloud.timeseries.models import TelemetryPoint
 from flexcoop.cloud.timeseries.service import TimeseriesInputError
 from flexcoop.cloud.vtn.errors import NotFoundError, VtnError
@@ -24,14 +28,10 @@ from flexcoop.cloud.vtn.tables import (
     VenResourceRow,
     VenRow,
 )
+from flexcoop.logs import event, get_logger
 from flexcoop.openadr import messages as m
 from flexcoop.openadr.codec import encode
-from pydantic import ValidationError
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from flexcoop.logs import event, get_logger
-from flexcoop.units import Unit, UnitError, utcnow
+from flexcoop.units import Unit, UnitError, to_canonical, utcnow
 
 log = get_logger(__name__)
 
@@ -227,8 +227,13 @@ def series_name(r_id: str) -> str:
 def _canonical(value: float, item_base: dict[str, Any] | None) -> tuple[float, Unit]:
     if item_base is None:
         return value, Unit.NONE
+    item = m.ItemBase.model_validate(item_base)
     try:
-        return m.ItemBase.model_validate(item_base).to_canonical(value)
+        return item.to_canonical(value)
+    except UnitError:
+        pass
+    try:  # e.g. a customUnit whose itemUnits we know ("W", "kWh")
+        return to_canonical(value * item.si_scale_code.factor, item.units)
     except UnitError:
         return value, Unit.NONE
 

@@ -10,6 +10,9 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, Self
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from flexcoop.cloud.vtn import opts, registration, reports
 from flexcoop.cloud.vtn.directory import VenDirectory
 from flexcoop.cloud.vtn.errors import VtnError
@@ -21,8 +24,6 @@ from flexcoop.cloud.vtn.shared import Peer, Registry, TimeSeries, VtnDeps, check
 from flexcoop.cloud.vtn.tables import VenRow
 from flexcoop.openadr import messages as m
 from flexcoop.openadr.codec import encode
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 # Which payloads each simpleHttp service endpoint accepts.
 SERVICES: dict[str, frozenset[str]] = {

@@ -7,15 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
 from flexcoop.cloud.vtn.directory import VenDirectory, bump_generation
 from flexcoop.cloud.vtn.errors import VtnError
 from flexcoop.cloud.vtn.settings import VtnSettings
 from flexcoop.cloud.vtn.tables import QueueRow, RequestIdRow, VenRow
 from flexcoop.openadr.messages import ResponseCode
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
 from flexcoop.units import utcnow
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flexcoop.cloud.db import Base, UtcDateTime
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -25,6 +24,8 @@ from sqlalchemy import (
     String,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+
+from flexcoop.cloud.db import Base, UtcDateTime
 
 ID_LEN = 128
 

@@ -11,6 +11,8 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from flexcoop.cloud.app import VTN_PREFIX
 from flexcoop.cloud.registry.service import RegistryService
 from flexcoop.cloud.timeseries.service import TimeseriesService
@@ -19,7 +21,6 @@ from flexcoop.cloud.vtn.service import VtnService
 from flexcoop.cloud.vtn.settings import VtnSettings
 from flexcoop.openadr import messages as m
 from flexcoop.openadr.codec import decode, encode
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 @dataclass

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flexcoop.openadr import messages as m
-
 from flexcoop.units import floor_interval
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from pydantic import ValidationError
+
 from flexcoop.cloud.vtn.errors import ConflictError
 from flexcoop.cloud.vtn.events import EventSpec
 from flexcoop.openadr import messages as m
-from pydantic import ValidationError
-
 from flexcoop.units import utcnow
 
 from .conftest import Ven, VtnHarness

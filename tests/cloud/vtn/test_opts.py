@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flexcoop.openadr import messages as m
-
 from flexcoop.units import utcnow
 
 from .conftest import VtnHarness

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
 from flexcoop.cloud.vtn.tables import VenRow
 from flexcoop.openadr import messages as m
-from sqlalchemy import func, select
 
 from .conftest import VtnHarness
 

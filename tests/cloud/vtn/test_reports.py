@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from flexcoop.cloud.timeseries.models import Resolution
 from flexcoop.cloud.vtn.tables import ReportRequestRow
 from flexcoop.openadr import messages as m
-from sqlalchemy import select
-
 from flexcoop.units import utcnow
 
 from .conftest import Ven, VtnHarness
