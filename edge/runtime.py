@@ -244,6 +244,8 @@ class OsbDaemon:
 async def _main(config: OsbConfig) -> None:
     daemon = OsbDaemon(config)
     loop = asyncio.get_running_loop()
+    # A full disk must fail writes (the store buffers and reports), not kill the box.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)

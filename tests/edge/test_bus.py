@@ -1,6 +1,5 @@
 from flexcoop.edge.bus import Bus
 from flexcoop.edge.model import Reading
-
 from flexcoop.units import Unit, utcnow
 
 
