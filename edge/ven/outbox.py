@@ -82,6 +82,7 @@ class Outbox:
         self._max_memory = max_memory_backlog
         self._batch = batch
         self.dropped = 0
+        self.pending = 0  # queued and not yet acknowledged (kept current; see refresh())
         self.delivered = 0
         self.rejected = 0
         self.wakeup = asyncio.Event()
@@ -94,6 +95,7 @@ class Outbox:
     async def put(self, service: str, message: m.OadrMessage) -> None:
         """Queue durably; if the store is unwritable, hold in memory (bounded) and go on."""
         self._memory.append((channel_for(service), wrap(message)))
+        self.pending += 1
         await self._spill()
         self.wakeup.set()
 
@@ -111,6 +113,7 @@ class Outbox:
                 while len(self._memory) > self._max_memory:
                     self._memory.popleft()
                     self.dropped += 1
+                    self.pending -= 1
                 event(
                     log,
                     "ven_outbox_store_unavailable",
@@ -122,10 +125,12 @@ class Outbox:
                 return
             self._memory.popleft()
 
-    async def backlog(self) -> int:
+    async def refresh(self) -> int:
+        """Recount ``pending`` from the store (at start, and after store trouble)."""
         total = len(self._memory)
         for service in SERVICES:
             total += await self._store.outbox_size(channel_for(service))
+        self.pending = total
         return total
 
     async def deliver(self, client: VtnClient, ven_id: str) -> int:
@@ -171,6 +176,7 @@ class Outbox:
             await self._store.outbox_fail(item_id, str(exc))
             raise
         await self._store.outbox_ack([item_id])
+        self.pending -= 1
         self.delivered += 1
 
     async def _reject(self, service: str, item_id: int, body: bytes, error: str) -> None:
@@ -181,5 +187,6 @@ class Outbox:
             {"service": service, "error": error, "payload": body.decode("utf-8", "replace")},
         )
         await self._store.outbox_ack([item_id])
+        self.pending -= 1
         self.rejected += 1
         event(log, "ven_outbox_rejected", level=40, service=service, error=error)

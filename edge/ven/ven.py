@@ -115,7 +115,6 @@ class Ven:
         self._last_poll: datetime | None = None
         self._last_error: str | None = None
         self._retry_in: float | None = None
-        self._backlog = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -133,7 +132,7 @@ class Ven:
         self._events = EventBook(await self._state.events())
         self._opts = await self._state.opts()
         await self.reports.load(build_capabilities(self._telemetry.devices(), utcnow()))
-        self._backlog = await self.outbox.backlog()
+        await self.outbox.refresh()
         self._tasks = [
             asyncio.create_task(self._poll_loop(), name="ven-poll"),
             asyncio.create_task(self._send_loop(), name="ven-send"),
@@ -145,7 +144,7 @@ class Ven:
             vtn_url=self.config.vtn_url,
             ven_name=self.config.ven_name,
             registered=self._registration is not None,
-            backlog=self._backlog,
+            backlog=self.outbox.pending,
         )
 
     async def stop(self) -> None:
@@ -160,7 +159,7 @@ class Ven:
             await self._session.close()
         self._session = None
         if tasks:
-            event(log, "ven_stopped", backlog=self._backlog)
+            event(log, "ven_stopped", backlog=self.outbox.pending)
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -180,7 +179,7 @@ class Ven:
             vtn_id=reg.vtn_id if reg else None,
             last_poll=self._last_poll,
             last_error=self._last_error,
-            outbox_backlog=self._backlog,
+            outbox_backlog=self.outbox.pending,
             poll_interval_s=self.poll_interval_s,
             retry_in_s=self._retry_in,
             events=self._events.counts(utcnow()),
@@ -265,7 +264,6 @@ class Ven:
     # -- outbox ------------------------------------------------------------------------------
     async def _queue(self, service: str, message: m.OadrMessage) -> None:
         await self.outbox.put(service, message)
-        self._backlog += 1
 
     async def _queue_report(self, message: m.OadrUpdateReport) -> None:
         await self._queue(S.EI_REPORT, message)
@@ -302,12 +300,11 @@ class Ven:
             except StoreUnavailableError as exc:
                 self._note_error(f"store: {exc}")
                 await self._sleep(self._send_backoff.next_delay())
+                with contextlib.suppress(StoreUnavailableError):
+                    await self.outbox.refresh()
             except Exception as exc:
                 self._unexpected("send", exc)
                 await self._sleep(self._send_backoff.next_delay())
-            finally:
-                with contextlib.suppress(StoreUnavailableError):
-                    self._backlog = await self.outbox.backlog()
 
     # -- reports -----------------------------------------------------------------------------
     async def _report_loop(self) -> None:

@@ -60,7 +60,8 @@ class RecordingVtn:
         return f"{scheme}://127.0.0.1:{self.port}{PREFIX}"
 
     def of_type(self, cls: type[m.OadrMessage]) -> list[Any]:
-        return [msg for _, msg in self.received if isinstance(msg, cls)]
+        """Messages of one type that were accepted (not answered with an injected error)."""
+        return [msg for s, msg in self.received if isinstance(msg, cls) and "!" not in s]
 
     async def start(self) -> None:
         app = web.Application()
