@@ -14,10 +14,10 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from flexcoop.cloud.adapters.feed import PriceAdapter
-from flexcoop.cloud.adapters.series import PricePoint, PriceSeries
 from lxml import etree
 
+from flexcoop.cloud.adapters.feed import PriceAdapter
+from flexcoop.cloud.adapters.series import PricePoint, PriceSeries
 from flexcoop.units import Unit, convert, ensure_utc, utcnow
 
 # Bidding zones by their usual short name → EIC code; EIC codes are accepted as they are.

@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from flexcoop.cloud.adapters.feed import PriceAdapter
-from flexcoop.cloud.adapters.series import PricePoint, PriceSeries
 from pydantic import AwareDatetime, BaseModel, ValidationError
 
+from flexcoop.cloud.adapters.feed import PriceAdapter
+from flexcoop.cloud.adapters.series import PricePoint, PriceSeries
 from flexcoop.units import Unit, convert, ensure_utc, utcnow
 
 GEO_IDS = {"PT": 1, "FR": 2, "ES": 3}

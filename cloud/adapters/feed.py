@@ -16,10 +16,10 @@ from types import TracebackType
 from typing import ClassVar, Self, TypeVar
 
 import aiohttp
-from flexcoop.cloud.adapters.cache import TTLCache
-from flexcoop.cloud.adapters.series import PriceSeries, WeatherSeries, _Series
 from pydantic import ValidationError
 
+from flexcoop.cloud.adapters.cache import TTLCache
+from flexcoop.cloud.adapters.series import PriceSeries, WeatherSeries, _Series
 from flexcoop.logs import event, get_logger
 from flexcoop.units import ensure_utc
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flexcoop.cloud.adapters.feed import WeatherAdapter
-from flexcoop.cloud.adapters.series import WeatherPoint, WeatherSeries
 from pydantic import BaseModel, ValidationError
 
+from flexcoop.cloud.adapters.feed import WeatherAdapter
+from flexcoop.cloud.adapters.series import WeatherPoint, WeatherSeries
 from flexcoop.logs import event, get_logger
 from flexcoop.units import utcnow
 

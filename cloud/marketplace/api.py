@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from aiohttp import web
+from pydantic import BaseModel, Field
+
 from flexcoop.cloud.api.scopes import CONTRACTS_READ, CONTRACTS_WRITE
 from flexcoop.cloud.app import CloudContext
 from flexcoop.cloud.marketplace.errors import MarketplaceError
@@ -30,8 +32,6 @@ from flexcoop.cloud.marketplace.models import (
 )
 from flexcoop.cloud.marketplace.registry_links import link_registry
 from flexcoop.cloud.marketplace.service import ContractService
-from pydantic import BaseModel, Field
-
 from flexcoop.httpapi import (
     Access,
     ApiError,

@@ -19,7 +19,6 @@ from enum import StrEnum
 
 from flexcoop.cloud.marketplace.models import Contract, Party, TermsVersion
 from flexcoop.cloud.marketplace.states import ContractState
-
 from flexcoop.logs import event, get_logger
 
 log = get_logger(__name__)

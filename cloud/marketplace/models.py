@@ -6,10 +6,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from flexcoop.cloud.marketplace.states import ContractState
-from flexcoop.cloud.marketplace.terms import Terms
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from flexcoop.cloud.marketplace.states import ContractState
+from flexcoop.cloud.marketplace.terms import Terms
 from flexcoop.httpapi import Page, PageQuery
 
 # Pseudonymous ids only (ARCHITECTURE.md §1): no spaces or '@', so names and e-mails bounce.

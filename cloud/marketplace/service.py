@@ -15,6 +15,9 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import and_, exists, insert, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
 from flexcoop.cloud.marketplace.errors import (
     AgreementError,
     ConcurrentUpdateError,
@@ -48,9 +51,6 @@ from flexcoop.cloud.marketplace.tables import (
     TermsVersionRow,
 )
 from flexcoop.cloud.marketplace.terms import Terms
-from sqlalchemy import and_, exists, insert, or_, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
 from flexcoop.logs import event, get_logger
 from flexcoop.units import utcnow
 

@@ -9,14 +9,13 @@ about when their heat pump may be used; conversion to UTC happens when events ar
 from __future__ import annotations
 
 import itertools
-import re
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MAX_POWER_W = 100_000_000  # 100 MW: far above any member plant, catches kW/W mix-ups in MW
-_HHMM = re.compile(r"^(?:([01]\d|2[0-3]):([0-5]\d)|(24):(00))$")
+HHMM_PATTERN = r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$"
 
 
 class Weekday(StrEnum):
@@ -34,23 +33,19 @@ class _Strict(BaseModel):
 
 
 def minutes(hhmm: str) -> int:
-    m = _HHMM.match(hhmm)
-    if m is None:
-        raise ValueError(f"{hhmm!r} is not a local time HH:MM (00:00 … 24:00)")
-    hours, mins = (m.group(1), m.group(2)) if m.group(1) is not None else (m.group(3), m.group(4))
+    """Minutes after local midnight of an ``HH:MM`` that matched HHMM_PATTERN."""
+    hours, mins = hhmm.split(":")
     return int(hours) * 60 + int(mins)
 
 
 class AvailabilityWindow(_Strict):
     weekday: Weekday
-    start: str = Field(description="local start time HH:MM", examples=["07:00"])
-    end: str = Field(description="local end time HH:MM, after start; 24:00 = midnight")
-
-    @field_validator("start", "end")
-    @classmethod
-    def _hhmm(cls, v: str) -> str:
-        minutes(v)
-        return v
+    start: str = Field(
+        pattern=HHMM_PATTERN, description="local start time HH:MM", examples=["07:00"]
+    )
+    end: str = Field(
+        pattern=HHMM_PATTERN, description="local end time HH:MM, after start; 24:00 = midnight"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> AvailabilityWindow:

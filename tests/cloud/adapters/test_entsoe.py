@@ -1,8 +1,9 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from flexcoop.cloud.adapters import EntsoeDayAheadPrices, FeedUnavailableError, local_day
 from lxml import etree
+
+from flexcoop.cloud.adapters import EntsoeDayAheadPrices, FeedUnavailableError, local_day
 
 from .conftest import FeedServer, Reply, fixture_bytes
 

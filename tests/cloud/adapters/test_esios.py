@@ -2,6 +2,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+
 from flexcoop.cloud.adapters import EsiosPrices, FeedUnavailableError
 
 from .conftest import FeedServer, Reply, fixture_bytes

@@ -4,6 +4,7 @@ import socket
 from datetime import UTC, datetime
 
 import pytest
+
 from flexcoop.cloud.adapters import FeedUnavailableError, OpenMeteoWeather
 from flexcoop.cloud.adapters.cache import TTLCache
 

@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+
 from flexcoop.cloud.adapters import FeedUnavailableError, OpenMeteoWeather, local_day
 
 from .conftest import FeedServer, Reply, fixture_bytes

@@ -3,6 +3,8 @@
 import asyncio
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from flexcoop.cloud.marketplace.errors import ConcurrentUpdateError, StaleVersionError
 from flexcoop.cloud.marketplace.hooks import ContractChange, HookRegistry
 from flexcoop.cloud.marketplace.models import (
@@ -13,7 +15,6 @@ from flexcoop.cloud.marketplace.models import (
 )
 from flexcoop.cloud.marketplace.service import ContractService
 from flexcoop.cloud.marketplace.states import ContractState as S
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .conftest import make_terms
 

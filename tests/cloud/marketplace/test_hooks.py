@@ -3,6 +3,8 @@
 import logging
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from flexcoop.cloud.marketplace.errors import VetoedError
 from flexcoop.cloud.marketplace.hooks import ChangeKind, ContractChange, HookRegistry, HookVeto
 from flexcoop.cloud.marketplace.models import (
@@ -14,7 +16,6 @@ from flexcoop.cloud.marketplace.models import (
 )
 from flexcoop.cloud.marketplace.service import ContractService
 from flexcoop.cloud.marketplace.states import ContractState as S
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .conftest import make_terms
 

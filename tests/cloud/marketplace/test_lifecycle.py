@@ -1,6 +1,8 @@
 """Contract lifecycle and versioned terms on a real database (SQLite and PostgreSQL)."""
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from flexcoop.cloud.marketplace.errors import (
     AgreementError,
     ContractNotFoundError,
@@ -17,7 +19,6 @@ from flexcoop.cloud.marketplace.models import (
 )
 from flexcoop.cloud.marketplace.service import ContractService
 from flexcoop.cloud.marketplace.states import ContractState as S
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .conftest import make_terms
 
