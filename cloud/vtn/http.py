@@ -70,7 +70,7 @@ def service_handler(vtn: VtnService, service: str) -> Handler:
             msg = decode(body, max_bytes=max_bytes)
         except CodecError as exc:
             event(log, "vtn_message_refused", service=service, code=exc.code, error=str(exc))
-            if exc.code == m.ResponseCode.BAD_REQUEST or exc.message_type is None:
+            if exc.code == m.ResponseCode.BAD_REQUEST:
                 raise web.HTTPBadRequest(text=f"not an OpenADR 2.0b message: {exc}") from None
             reply = m.OadrResponse(
                 response=m.EiResponse(
