@@ -12,9 +12,9 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from flexcoop.hardware.virtual.seeding import seeded_rng
 from pydantic import BaseModel, ConfigDict, Field
 
+from flexcoop.hardware.virtual.seeding import seeded_rng
 from flexcoop.units import ensure_utc
 
 DAY_S = 86400

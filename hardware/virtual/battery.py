@@ -16,9 +16,10 @@ from __future__ import annotations
 import math
 from enum import IntEnum
 
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
 from flexcoop.edge.model import DeviceKind
 from flexcoop.hardware.virtual.device import WritablePoints
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class BatteryMode(IntEnum):

@@ -17,8 +17,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from flexcoop.hardware.virtual.seeding import seeded_rng
 from pydantic import BaseModel, ConfigDict, Field
+
+from flexcoop.hardware.virtual.seeding import seeded_rng
 
 WATER_J_PER_KG_K = 4186.0
 DAY_S = 86400

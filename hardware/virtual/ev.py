@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from flexcoop.edge.model import DeviceKind
 from flexcoop.hardware.virtual.device import WritablePoints
 from flexcoop.hardware.virtual.seeding import seeded_rng
-from pydantic import BaseModel, ConfigDict, Field
 
 DAY_S = 86400
 PHASES = 3

@@ -5,7 +5,9 @@
 - **Capacity**: rated heat output at A7/W35, derated by 2 %/K below 7 °C outdoors; the compressor
   modulates between ``min_modulation`` × capacity and capacity. Below that it cycles on/off.
 - **Space heating**: a PI room thermostat on the indoor temperature sets the heat output; the flow
-  temperature follows a heating curve (outdoor temperature → flow temperature).
+  temperature follows a heating curve (outdoor temperature → flow temperature). A summer/winter
+  switch stops space heating while the outdoor temperature, damped over ~12 h, is above
+  ``heating_limit_c``.
 - **DHW priority**: when the tank thermostat calls for heat, the compressor heats the tank at
   full capacity (flow = tank + 5 K) and space heating pauses. Tank setpoints above what the
   compressor can reach are topped up by the tank's electric element.
@@ -16,12 +18,14 @@
 
 from __future__ import annotations
 
+import math
 from enum import IntEnum
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from flexcoop.edge.model import DeviceKind
 from flexcoop.hardware.virtual.device import WritablePoints
 from flexcoop.hardware.virtual.dhw import DhwTank
-from pydantic import BaseModel, ConfigDict, Field
 
 KELVIN = 273.15
 CONDENSER_APPROACH_K = 3.0
@@ -51,6 +55,10 @@ class HeatPumpConfig(BaseModel):
     proportional_w_per_k: float = Field(default=2500.0, gt=0)
     integral_time_s: float = Field(default=2400.0, gt=0)
     cycling_hysteresis_k: float = Field(default=0.3, gt=0, le=2)
+    heating_limit_c: float = Field(
+        default=16.0, ge=5, le=25, description="no space heating above this damped outdoor temp"
+    )
+    outdoor_damping_s: float = Field(default=12 * 3600.0, gt=0, description="summer/winter filter")
 
 
 def cop(temp_out_c: float, flow_temp_c: float, carnot_efficiency: float = 0.5) -> float:
@@ -76,6 +84,7 @@ class HeatPump(WritablePoints):
         self._integral_w = 0.0
         self._cycling_on = False
         self.temp_out_c = 0.0
+        self.damped_temp_out_c: float | None = None
         self.indoor_temp_c = config.setpoint_c
         # Outputs of the last step.
         self.space_heat_w = 0.0
@@ -106,9 +115,12 @@ class HeatPump(WritablePoints):
         flow = 25.0 + (c.design_flow_temp_c - 25.0) * min(max(load, 0.0), 1.2)
         return min(flow, c.max_flow_temp_c)
 
-    def prime(self, space_heat_w: float) -> None:
-        """Start the thermostat's integral at a known load (bumpless start of a simulation)."""
+    def prime(self, space_heat_w: float, damped_temp_out_c: float | None = None) -> None:
+        """Start the controller in a known state (bumpless start of a simulation): the
+        thermostat's integral at a heat load, the summer/winter filter at an outdoor mean."""
         self._integral_w = max(space_heat_w, 0.0)
+        if damped_temp_out_c is not None:
+            self.damped_temp_out_c = damped_temp_out_c
 
     def _space_heating_demand_w(self, dt_s: float, indoor_c: float, capacity_w: float) -> float:
         c = self.config
@@ -127,9 +139,21 @@ class HeatPump(WritablePoints):
             self._cycling_on = False
         return minimum if self._cycling_on else 0.0
 
+    @property
+    def heating_allowed(self) -> bool:
+        """Summer/winter switch on the damped outdoor temperature, as real controllers do, so
+        a warm afternoon does not end the heating season but a warm week does."""
+        damped = self.temp_out_c if self.damped_temp_out_c is None else self.damped_temp_out_c
+        return damped < self.config.heating_limit_c
+
     def step(self, dt_s: float, temp_out_c: float, indoor_temp_c: float) -> None:
         c = self.config
         self.temp_out_c, self.indoor_temp_c = temp_out_c, indoor_temp_c
+        if self.damped_temp_out_c is None:
+            self.damped_temp_out_c = temp_out_c
+        self.damped_temp_out_c += (temp_out_c - self.damped_temp_out_c) * (
+            1 - math.exp(-dt_s / c.outdoor_damping_s)
+        )
         self.space_heat_w = self.dhw_heat_w = self.compressor_w = self.element_w = 0.0
         self.dhw_active = False
         capacity = self.capacity_w(temp_out_c)
@@ -154,7 +178,7 @@ class HeatPump(WritablePoints):
                 self.element_w = min(self.tank.config.element_power_w, budget_w)
                 self.dhw_heat_w = self.element_w
                 self.dhw_active = True
-            if self.mode is HeatPumpMode.HEATING_AND_DHW:
+            if self.mode is HeatPumpMode.HEATING_AND_DHW and self.heating_allowed:
                 demand = self._space_heating_demand_w(dt_s, indoor_temp_c, capacity)
                 self.space_heat_w = min(demand, (budget_w - self.element_w) * self.cop)
                 self.compressor_w = self.space_heat_w / self.cop
@@ -176,6 +200,7 @@ class HeatPump(WritablePoints):
             "cop": self.cop,
             "flow_temp_c": self.flow_temp_c,
             "outdoor_temp_c": self.temp_out_c,
+            "heating_allowed": float(self.heating_allowed),
             "indoor_temp_c": self.indoor_temp_c,
             "setpoint_c": self.setpoint_c,
             "on": float(self.on),

@@ -45,6 +45,7 @@ temperatures in °C; flags are 0/1. **W** marks writable points with their limit
     heat_w                heat delivered (space_heat_w + dhw_heat_w)
     cop                   COP of the current operation (or at the heating curve when idle)
     flow_temp_c, outdoor_temp_c, indoor_temp_c, rated_heat_w
+    heating_allowed       0/1 summer/winter switch (damped outdoor temperature < limit)
     setpoint_c        W   room thermostat, 5–30 °C
     on                W   0/1, the whole unit (compressor and element)
     mode              W   1 heating + DHW, 2 DHW only
@@ -73,6 +74,8 @@ import math
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from flexcoop.hardware.virtual.base_load import BaseLoad, BaseLoadConfig
 from flexcoop.hardware.virtual.battery import Battery, BatteryConfig
 from flexcoop.hardware.virtual.building import Building, BuildingConfig
@@ -86,8 +89,6 @@ from flexcoop.hardware.virtual.pv import PvConfig, PvInverter
 from flexcoop.hardware.virtual.seeding import seeded_rng
 from flexcoop.hardware.virtual.summary import EnergySummary
 from flexcoop.hardware.virtual.weather import ClimateConfig, Location, SyntheticWeather, Weather
-from pydantic import BaseModel, ConfigDict, Field
-
 from flexcoop.logs import event, get_logger
 from flexcoop.units import from_epoch, utcnow
 
@@ -98,6 +99,7 @@ APPLIANCE_HEAT_SHARE = 0.8  # the rest leaves the envelope (drain water, ventila
 # Single-phase appliances are spread unevenly in real installations; the rest is three-phase.
 BASE_LOAD_PHASE_SHARE = (0.5, 0.3, 0.2)
 DAY_S = 86400
+CATCH_UP_CHUNK_S = 3600.0  # simulated seconds stepped between yields to the event loop
 HEAT_PUMP_SIZES_W = (4000.0, 6000.0, 8000.0, 10_000.0, 12_000.0, 16_000.0)
 
 
@@ -231,17 +233,27 @@ class VirtualHome:
         # Start the thermostat at the load that holds the start temperature: no warm-up dip.
         gains_w = APPLIANCE_HEAT_SHARE * self.base_load.power_w(self.time) + self._occupant_gains_w
         loss_w = c.building.heat_loss_w_per_k * (indoor - first.temp_out_c)
-        self.heat_pump.prime(loss_w - gains_w)
+        self.heat_pump.prime(loss_w - gains_w, self._past_day_mean_temp_c())
         self.heat_pump.indoor_temp_c = indoor
         self.heat_pump.temp_out_c = first.temp_out_c
         self.summary = EnergySummary(self.time, self.time)
-        self.days: list[EnergySummary] = []
-        self._day = EnergySummary(self.time, self.time)
+        self.days: list[EnergySummary] = []  # closed UTC days, oldest first
+        self.today = EnergySummary(self.time, self.time)  # the UTC day in progress
 
     @property
     def time(self) -> datetime:
         """The simulated instant the current state belongs to."""
         return from_epoch(self._t_s)
+
+    def _past_day_mean_temp_c(self) -> float | None:
+        """Mean outdoor temperature of the 24 h before now, where the weather source has it."""
+        temps = []
+        for hours_ago in range(24):
+            try:
+                temps.append(self.weather.at(from_epoch(self._t_s - hours_ago * 3600)).temp_out_c)
+            except ValueError:  # a weather table that starts now
+                break
+        return sum(temps) / len(temps) if temps else None
 
     @property
     def _occupant_gains_w(self) -> float:
@@ -289,7 +301,14 @@ class VirtualHome:
             speed=self.clock.speed,
         )
         while not stop.is_set():
-            self.sync()
+            # Catch up in bounded chunks so a clock jump never blocks the event loop for long.
+            behind_s = self.clock.now().timestamp() - self._t_s
+            while behind_s > 1e-6 and not stop.is_set():
+                chunk_s = min(behind_s, CATCH_UP_CHUNK_S)
+                self.step(chunk_s)
+                behind_s -= chunk_s
+                if behind_s > 1e-6:
+                    await asyncio.sleep(0)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=tick_s)
             except TimeoutError:
@@ -304,7 +323,11 @@ class VirtualHome:
         volts = sum(self.meter.phase_voltage_v) / 3
         pv_w = self.pv.step(h, weather, volts, self.meter.frequency_hz)
         self.heat_pump.step(h, weather.temp_out_c, self.building.indoor_temp_c)
-        internal_w = APPLIANCE_HEAT_SHARE * base_w + self._occupant_gains_w
+        # The tank stands inside the heated envelope: its standing losses warm the house.
+        tank_loss_w = self.tank.config.loss_w_per_k * (
+            self.tank.temp_c - self.building.indoor_temp_c
+        )
+        internal_w = APPLIANCE_HEAT_SHARE * base_w + self._occupant_gains_w + tank_loss_w
         self.building.step(
             h, weather.temp_out_c, weather.ghi_w_m2, internal_w, self.heat_pump.space_heat_w
         )
@@ -322,10 +345,10 @@ class VirtualHome:
         self._t_s = t0 + h
         self.substeps += 1
         end = self.time
-        if self._day_index(t0) != self._day_index(self._day.start.timestamp()):
-            self.days.append(self._day)
-            self._day = EnergySummary(self._day.end, self._day.end)
-        for acc in (self.summary, self._day):
+        if self._day_index(t0) != self._day_index(self.today.start.timestamp()):
+            self.days.append(self.today)
+            self.today = EnergySummary(self.today.end, self.today.end)
+        for acc in (self.summary, self.today):
             acc.record(
                 h,
                 end,

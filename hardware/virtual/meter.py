@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import math
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from flexcoop.edge.model import DeviceKind
 from flexcoop.hardware.virtual.device import WritablePoints
 from flexcoop.hardware.virtual.seeding import seeded_rng
-from pydantic import BaseModel, ConfigDict, Field
 
 NOMINAL_VOLTAGE_V = 230.0
 NOMINAL_FREQUENCY_HZ = 50.0

@@ -10,10 +10,11 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from flexcoop.edge.model import DeviceKind
 from flexcoop.hardware.virtual.device import WritablePoints
 from flexcoop.hardware.virtual.weather import WeatherSample, plane_of_array_w_m2
-from pydantic import BaseModel, ConfigDict, Field
 
 PVWATTS_REFERENCE_EFFICIENCY = 0.9637
 START_THRESHOLD_W = 5.0

@@ -29,9 +29,9 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Protocol
 
-from flexcoop.hardware.virtual.seeding import seeded_rng
 from pydantic import BaseModel, ConfigDict, Field
 
+from flexcoop.hardware.virtual.seeding import seeded_rng
 from flexcoop.units import ensure_utc
 
 SOLAR_CONSTANT_W_M2 = 1361.0

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import pytest
+
 from flexcoop.hardware.virtual.clock import SimClock
 from flexcoop.hardware.virtual.home import HomeConfig, VirtualHome
 

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from statistics import mean
 
 import pytest
+
 from flexcoop.hardware.virtual.base_load import BaseLoad, BaseLoadConfig
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from flexcoop.hardware.virtual.battery import Battery, BatteryConfig
 
 

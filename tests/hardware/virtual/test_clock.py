@@ -5,6 +5,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from flexcoop.hardware.virtual.clock import SimClock
 
 START = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import math
 
 import pytest
+
 from flexcoop.hardware.virtual.dhw import WATER_J_PER_KG_K, DhwConfig, DhwTank, DrawProfile
 from flexcoop.hardware.virtual.heat_pump import HeatPump, HeatPumpConfig
 

@@ -4,6 +4,7 @@ import itertools
 from datetime import UTC, datetime
 
 import pytest
+
 from flexcoop.hardware.virtual.ev import EvCharger, EvConfig
 
 DAY_S = 86400

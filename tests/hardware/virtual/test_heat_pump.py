@@ -4,6 +4,7 @@ import itertools
 import math
 
 import pytest
+
 from flexcoop.hardware.virtual.dhw import DhwConfig, DhwTank
 from flexcoop.hardware.virtual.heat_pump import HeatPump, HeatPumpConfig, cop
 
@@ -123,3 +124,16 @@ def test_valid_writes_are_applied_and_reported() -> None:
     assert values["setpoint_c"] == 22.5 and values["dhw_setpoint_c"] == 55
     assert set(hp.writable()) == {"on", "mode", "setpoint_c", "dhw_setpoint_c", "power_limit_w"}
     assert hp.writable()["setpoint_c"] == (5.0, 30.0)
+
+
+def test_warm_spell_ends_space_heating_but_not_hot_water() -> None:
+    hp = _unit(tank_temp_c=50.0)
+    hp.step(60, temp_out_c=10.0, indoor_temp_c=19.0)
+    assert hp.heating_allowed and hp.space_heat_w > 0
+    for _ in range(3 * 24):  # three warm days
+        hp.step(3600, temp_out_c=22.0, indoor_temp_c=19.0)
+    assert not hp.heating_allowed and hp.space_heat_w == 0
+    assert hp.values()["heating_allowed"] == 0
+    hp.tank.temp_c = 40.0
+    hp.step(60, temp_out_c=22.0, indoor_temp_c=19.0)
+    assert hp.dhw_active and hp.dhw_heat_w > 0

@@ -6,11 +6,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
+
 from flexcoop.edge.model import DeviceKind
 from flexcoop.hardware.virtual.clock import SimClock
 from flexcoop.hardware.virtual.device import VirtualDevice
 from flexcoop.hardware.virtual.home import HomeConfig, VirtualHome
-from pydantic import ValidationError
 
 WINTER_DAY = datetime(2026, 1, 15, tzinfo=UTC)
 SPRING_DAY = datetime(2026, 4, 10, tzinfo=UTC)
@@ -137,7 +138,7 @@ def test_days_are_summarised_at_utc_midnight(make_home: Factory) -> None:
         days=1
     )
     assert second.end == WINTER_DAY + timedelta(days=2)
-    assert home.summary.pv_wh == pytest.approx(first.pv_wh + second.pv_wh + home._day.pv_wh)
+    assert home.summary.pv_wh == pytest.approx(first.pv_wh + second.pv_wh + home.today.pv_wh)
     printed = second.as_dict()
     assert {"pv_wh", "import_wh", "export_wh", "self_consumption_pct", "heat_pump_wh"} <= set(
         printed
@@ -225,3 +226,28 @@ async def test_run_with_an_accelerated_clock_advances_simulated_time() -> None:
     assert WINTER_DAY < home.time <= clock.now()
     with pytest.raises(ValueError, match="tick_s"):
         await home.run(asyncio.Event(), tick_s=0)
+
+
+def test_sync_steps_to_the_clock(make_home: Factory) -> None:
+    home = make_home(WINTER_DAY)
+    home.clock.advance(5400)
+    assert home.sync() == pytest.approx(5400)
+    assert home.time == home.clock.now()
+    assert home.sync() == 0.0
+
+
+async def test_run_catches_up_a_clock_jump_without_blocking_the_loop() -> None:
+    clock = SimClock.manual(WINTER_DAY)
+    home = VirtualHome(HomeConfig(), clock, seed=2)
+    stop = asyncio.Event()
+    task = asyncio.create_task(home.run(stop, tick_s=0.01))
+    clock.advance(2 * 86400)
+    progress: list[datetime] = []
+    while home.time < WINTER_DAY + timedelta(days=2):
+        progress.append(home.time)  # this task runs while the home catches up
+        await asyncio.sleep(0)
+        assert not task.done()
+    stop.set()
+    await asyncio.wait_for(task, timeout=5)
+    assert len({t for t in progress if t > WINTER_DAY}) > 10
+    assert len(home.days) == 1

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from flexcoop.hardware.virtual.meter import GridMeter, MeterConfig
 
 T0 = 1_780_000_000.0

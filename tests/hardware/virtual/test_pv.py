@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from flexcoop.hardware.virtual.pv import PvConfig, PvInverter
 from flexcoop.hardware.virtual.weather import (
     Location,

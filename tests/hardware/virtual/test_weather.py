@@ -8,6 +8,7 @@ from pathlib import Path
 from statistics import mean
 
 import pytest
+
 from flexcoop.hardware.virtual.weather import (
     CsvWeather,
     Location,
