@@ -58,6 +58,7 @@ class FeedAdapter(ABC):
         session: aiohttp.ClientSession | None = None,
         clock: Callable[[], float] = time.monotonic,
         max_cache_entries: int = 256,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         base_url = self.default_base_url if base_url is None else base_url
         if not base_url.startswith(("http://", "https://")):
@@ -67,6 +68,7 @@ class FeedAdapter(ABC):
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
         self.stale_fallback = stale_fallback
+        self.max_response_bytes = max_response_bytes
         self._session = session
         self._owns_session = session is None
         self._cache: TTLCache[_Series] = TTLCache(
@@ -121,9 +123,16 @@ class FeedAdapter(ABC):
                 headers=dict(headers or {}),
                 timeout=aiohttp.ClientTimeout(total=self.timeout_s),
             ) as resp:
-                body = await resp.content.read(MAX_RESPONSE_BYTES + 1)
-                if len(body) > MAX_RESPONSE_BYTES:
-                    raise self.unavailable(f"response larger than {MAX_RESPONSE_BYTES} bytes")
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in resp.content.iter_chunked(64 * 1024):
+                    size += len(chunk)
+                    if size > self.max_response_bytes:
+                        raise self.unavailable(
+                            f"response larger than {self.max_response_bytes} bytes"
+                        )
+                    chunks.append(chunk)
+                body = b"".join(chunks)
                 if resp.status >= 400:
                     snippet = body[:200].decode("utf-8", "replace").strip()
                     raise self.unavailable(f"HTTP {resp.status} from {url}: {snippet}")

@@ -111,3 +111,17 @@ def test_cache_evicts_least_recently_used() -> None:
     clock.now += 10
     hit = cache.get("a")
     assert hit is not None and hit.expired
+
+
+async def test_large_bodies_are_read_whole_and_oversize_ones_refused(
+    feed_server: FeedServer,
+) -> None:
+    # Whitespace padding makes the body span many network chunks; JSON ignores it.
+    padded = GOOD.body.replace(b"{", b"{" + b" " * 300_000, 1)
+    feed_server.serve("/v1/forecast", Reply(padded))
+    async with OpenMeteoWeather(feed_server.base_url) as weather:
+        series = await weather.forecast(52.5, 13.4, *DAY)
+    assert len(series.points) == 21
+    async with OpenMeteoWeather(feed_server.base_url, max_response_bytes=100_000) as weather:
+        with pytest.raises(FeedUnavailableError, match="larger than 100000 bytes"):
+            await weather.forecast(52.5, 13.4, *DAY)
