@@ -9,16 +9,21 @@ about when their heat pump may be used; conversion to UTC happens when events ar
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from flexcoop.units import ensure_utc
 
 MAX_POWER_W = 100_000_000  # 100 MW: far above any member plant, catches kW/W mix-ups in MW
 HHMM_PATTERN = r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$"
 
 
 class Weekday(StrEnum):
+    """In ``date.weekday()`` order."""
+
     MON = "mon"
     TUE = "tue"
     WED = "wed"
@@ -111,3 +116,41 @@ class Terms(_Strict):
         if self.max_up_w == 0 and self.max_down_w == 0:
             raise ValueError("max_up_w and max_down_w are both 0: nothing to contract")
         return self
+
+    def available_intervals(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[datetime, datetime]]:
+        """The availability windows as merged UTC intervals within ``[start, end)``.
+
+        Local times are wall-clock times in ``timezone``, so a window keeps its local hours
+        across DST changes (07:00 is 06:00 UTC in winter and 05:00 UTC in summer in Madrid)
+        and a 00:00–24:00 window lasts 23 or 25 hours on DST days."""
+        start, end = ensure_utc(start), ensure_utc(end)
+        zone = ZoneInfo(self.timezone)
+        days = list(Weekday)
+        spans: list[tuple[datetime, datetime]] = []
+        day: date = start.astimezone(zone).date() - timedelta(days=1)
+        while day <= end.astimezone(zone).date():
+            midnight = datetime.combine(day, time(0), zone)
+            for w in self.availability:
+                if days.index(w.weekday) != day.weekday():
+                    continue
+                # Adding a timedelta to an aware datetime moves the wall clock, as wanted.
+                a = (midnight + timedelta(minutes=minutes(w.start))).astimezone(UTC)
+                b = (midnight + timedelta(minutes=minutes(w.end))).astimezone(UTC)
+                a, b = max(a, start), min(b, end)
+                if a < b:
+                    spans.append((a, b))
+            day += timedelta(days=1)
+        merged: list[tuple[datetime, datetime]] = []
+        for a, b in sorted(spans):
+            if merged and a <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+            else:
+                merged.append((a, b))
+        return merged
+
+    def covers(self, start: datetime, end: datetime) -> bool:
+        """Whether an activation over ``[start, end)`` lies wholly inside availability."""
+        intervals = self.available_intervals(start, end)
+        return len(intervals) == 1 and intervals[0] == (ensure_utc(start), ensure_utc(end))

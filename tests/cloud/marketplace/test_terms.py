@@ -1,5 +1,6 @@
 """Terms are schema-validated; every error names the field."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -111,3 +112,42 @@ def test_der_ids_validated_and_unique() -> None:
 def test_terms_version_only_when_agreeing() -> None:
     with pytest.raises(ValidationError, match="terms_version applies only"):
         TransitionRequest.model_validate({"to": "active", "by": "prosumer", "terms_version": 2})
+
+
+def test_availability_in_utc_follows_local_wall_clock() -> None:
+    terms = make_terms()  # Mon–Fri 07:00–22:00 Europe/Madrid
+    week = (datetime(2026, 3, 27, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
+    intervals = terms.available_intervals(*week)
+    assert intervals == [
+        # Friday in winter time (UTC+1) …
+        (datetime(2026, 3, 27, 6, tzinfo=UTC), datetime(2026, 3, 27, 21, tzinfo=UTC)),
+        # … Monday and Tuesday after the switch to summer time (UTC+2).
+        (datetime(2026, 3, 30, 5, tzinfo=UTC), datetime(2026, 3, 30, 20, tzinfo=UTC)),
+        (datetime(2026, 3, 31, 5, tzinfo=UTC), datetime(2026, 3, 31, 20, tzinfo=UTC)),
+    ]
+    assert terms.covers(
+        datetime(2026, 3, 30, 12, tzinfo=UTC), datetime(2026, 3, 30, 13, tzinfo=UTC)
+    )
+    assert not terms.covers(
+        datetime(2026, 3, 30, 19, tzinfo=UTC), datetime(2026, 3, 30, 21, tzinfo=UTC)
+    )
+    assert not terms.covers(
+        datetime(2026, 3, 28, 12, tzinfo=UTC), datetime(2026, 3, 28, 13, tzinfo=UTC)
+    )
+
+
+def test_whole_day_windows_merge_and_last_23_hours_on_spring_forward() -> None:
+    terms = Terms.model_validate(
+        _terms_dict(
+            availability=[
+                {"weekday": "sat", "start": "00:00", "end": "24:00"},
+                {"weekday": "sun", "start": "00:00", "end": "24:00"},
+            ]
+        )
+    )
+    ((a, b),) = terms.available_intervals(
+        datetime(2026, 3, 27, tzinfo=UTC), datetime(2026, 3, 31, tzinfo=UTC)
+    )
+    assert a == datetime(2026, 3, 27, 23, tzinfo=UTC)  # Saturday 00:00 CET
+    assert b == datetime(2026, 3, 29, 22, tzinfo=UTC)  # Monday 00:00 CEST
+    assert (b - a).total_seconds() == (24 + 23) * 3600
