@@ -1,7 +1,8 @@
 """The terms of a flexibility contract: one immutable, schema-validated version per proposal.
 
-Power is stored in W (``max_up_w``: the home can raise consumption / lower generation by this
-much, ``max_down_w``: the opposite), prices in EUR, notice in s. Availability is given in the
+Power is stored in W, with the balancing-market sign convention: ``max_up_w`` is upward
+regulation (the home lowers its consumption or raises its generation by up to this much),
+``max_down_w`` downward regulation (the opposite). Prices are in EUR, notice in s. Availability is given in the
 prosumer's local time (weekday + time range + IANA time zone) because that is how people think
 about when their heat pump may be used; conversion to UTC happens when events are planned.
 """
@@ -71,8 +72,16 @@ class Penalties(_Strict):
 
 
 class Terms(_Strict):
-    max_up_w: float = Field(ge=0, le=MAX_POWER_W, description="upward flexibility, W")
-    max_down_w: float = Field(ge=0, le=MAX_POWER_W, description="downward flexibility, W")
+    max_up_w: float = Field(
+        ge=0,
+        le=MAX_POWER_W,
+        description="upward regulation (less consumption / more generation), W",
+    )
+    max_down_w: float = Field(
+        ge=0,
+        le=MAX_POWER_W,
+        description="downward regulation (more consumption / less generation), W",
+    )
     timezone: str = Field(
         description="IANA zone of the availability windows", examples=["Europe/Madrid"]
     )
