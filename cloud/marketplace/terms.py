@@ -2,9 +2,10 @@
 
 Power is stored in W, with the balancing-market sign convention: ``max_up_w`` is upward
 regulation (the home lowers its consumption or raises its generation by up to this much),
-``max_down_w`` downward regulation (the opposite). Prices are in EUR, notice in s. Availability is given in the
-prosumer's local time (weekday + time range + IANA time zone) because that is how people think
-about when their heat pump may be used; conversion to UTC happens when events are planned.
+``max_down_w`` downward regulation (the opposite). Prices are in EUR, notice in s.
+Availability is given in the prosumer's local time (weekday + time range + IANA time zone)
+because that is how people think about when their heat pump may be used;
+``Terms.available_intervals`` converts it to UTC when events are planned.
 """
 
 from __future__ import annotations
