@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from flexcoop.hardware.virtual.seeding import seeded_rng
 
 WATER_J_PER_KG_K = 4186.0
+SETPOINT_TOLERANCE_K = 0.05  # "reached", despite float rounding of a heater throttled to it
 DAY_S = 86400
 
 
@@ -123,9 +124,14 @@ class DhwTank:
         """Thermostat with hysteresis: on below setpoint − hysteresis, off at the setpoint."""
         if self.temp_c <= self.setpoint_c - self.config.hysteresis_k:
             self._reheating = True
-        elif self.temp_c >= self.setpoint_c:
+        elif self.temp_c >= self.setpoint_c - SETPOINT_TOLERANCE_K:
             self._reheating = False
         return self._reheating
+
+    def heat_to_setpoint_w(self, dt_s: float) -> float:
+        """Heat input that brings the tank to its setpoint in ``dt_s``; heaters are throttled
+        to it so long steps do not overshoot."""
+        return max(self.setpoint_c - self.temp_c, 0.0) * self.capacity_j_per_k / dt_s
 
     def step(self, dt_s: float, heat_w: float, ambient_c: float, mixed_draw_l: float) -> None:
         if dt_s <= 0:

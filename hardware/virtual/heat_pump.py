@@ -169,13 +169,15 @@ class HeatPump(WritablePoints):
             self.dhw_active = True
             self.flow_temp_c = self.tank.temp_c + DHW_FLOW_MARGIN_K
             self.cop = cop(temp_out_c, self.flow_temp_c, c.carnot_efficiency)
-            self.dhw_heat_w = min(capacity, budget_w * self.cop)
+            self.dhw_heat_w = min(capacity, budget_w * self.cop, self.tank.heat_to_setpoint_w(dt_s))
             self.compressor_w = self.dhw_heat_w / self.cop
         else:
             self.cop = cop(temp_out_c, self.flow_temp_c, c.carnot_efficiency)
             if tank_needs_heat:
                 # Setpoint beyond the compressor's reach: the element finishes the job.
-                self.element_w = min(self.tank.config.element_power_w, budget_w)
+                self.element_w = min(
+                    self.tank.config.element_power_w, budget_w, self.tank.heat_to_setpoint_w(dt_s)
+                )
                 self.dhw_heat_w = self.element_w
                 self.dhw_active = True
             if self.mode is HeatPumpMode.HEATING_AND_DHW and self.heating_allowed:

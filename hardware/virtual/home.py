@@ -1,8 +1,12 @@
 """A virtual home: weather, house, heat pump + DHW tank, PV, battery, EV charger, base load, meter.
 
 ``VirtualHome(config, clock, seed)`` composes the simulators; ``step(dt_s)`` advances the
-physics (in sub-steps of at most ``config.max_substep_s``) and ``await run(stop, tick_s)`` keeps it
-in step with the ``SimClock``. ``home.time`` is the simulated instant the state belongs to.
+physics (in sub-steps of at most ``config.max_substep_s``, split at UTC midnight), ``sync()``
+steps up to the clock's time and ``await run(stop, tick_s)`` keeps doing so every ``tick_s`` wall
+seconds. ``home.time`` is the simulated instant the state belongs to; device values describe the
+last sub-step (instantaneous powers are zero until the first step). ``home.summary`` accumulates
+energies since the start (or ``reset_summary()``), ``home.today`` the UTC day in progress and
+``home.days`` the closed days.
 
 Energy balance at the meter, every sub-step::
 
@@ -71,6 +75,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections import deque
 from datetime import datetime
 from typing import Any
 
@@ -99,6 +104,7 @@ APPLIANCE_HEAT_SHARE = 0.8  # the rest leaves the envelope (drain water, ventila
 # Single-phase appliances are spread unevenly in real installations; the rest is three-phase.
 BASE_LOAD_PHASE_SHARE = (0.5, 0.3, 0.2)
 DAY_S = 86400
+DAYS_KEPT = 400
 CATCH_UP_CHUNK_S = 3600.0  # simulated seconds stepped between yields to the event loop
 HEAT_PUMP_SIZES_W = (4000.0, 6000.0, 8000.0, 10_000.0, 12_000.0, 16_000.0)
 
@@ -162,7 +168,7 @@ class HomeConfig(BaseModel):
             pv=vary(
                 self.pv,
                 kwp=kwp,
-                inverter_ac_w=round(kwp * 1000 / 1.2, -2),
+                inverter_ac_w=max(round(kwp * 1000 / 1.2, -2), 100.0),
                 tilt_deg=rng.uniform(15, 45),
                 azimuth_deg=rng.uniform(100, 260),
             ),
@@ -237,7 +243,8 @@ class VirtualHome:
         self.heat_pump.indoor_temp_c = indoor
         self.heat_pump.temp_out_c = first.temp_out_c
         self.summary = EnergySummary(self.time, self.time)
-        self.days: list[EnergySummary] = []  # closed UTC days, oldest first
+        # Closed UTC days, oldest first; bounded so a long-running demo keeps constant memory.
+        self.days: deque[EnergySummary] = deque(maxlen=DAYS_KEPT)
         self.today = EnergySummary(self.time, self.time)  # the UTC day in progress
 
     @property

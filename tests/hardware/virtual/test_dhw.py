@@ -61,7 +61,7 @@ def test_heat_pump_reheats_a_drawn_down_tank_and_stops_at_setpoint() -> None:
         if not hp.dhw_active and heating_seen:
             break
     assert heating_seen
-    assert 50.0 <= tank.temp_c < 51.0  # stopped at the setpoint, not beyond
+    assert tank.temp_c == pytest.approx(50.0, abs=0.05)  # stopped at the setpoint, not beyond
     hp.step(60, temp_out_c=5.0, indoor_temp_c=20.5)
     assert not hp.dhw_active and hp.dhw_heat_w == 0
 
@@ -98,3 +98,15 @@ def test_dhw_setpoint_limits_are_enforced_by_the_heat_pump_device() -> None:
     assert hp.tank.setpoint_c == 50.0
     with pytest.raises(ValueError):
         DhwConfig(setpoint_c=90)
+
+
+@pytest.mark.parametrize("dt_s", [60.0, 900.0])
+def test_reheating_stops_at_the_setpoint_even_with_long_steps(dt_s: float) -> None:
+    tank = DhwTank(DhwConfig(setpoint_c=50.0, initial_temp_c=42.0, loss_w_per_k=0.0))
+    hp = HeatPump(HeatPumpConfig(), tank)
+    for _ in range(int(4 * 3600 / dt_s)):
+        hp.step(dt_s, temp_out_c=5.0, indoor_temp_c=20.5)
+        tank.step(dt_s, hp.dhw_heat_w, 20.0, 0.0)
+        assert tank.temp_c <= 50.0 + 1e-6
+    assert tank.temp_c == pytest.approx(50.0, abs=0.05)
+    assert not hp.dhw_active
