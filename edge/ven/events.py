@@ -20,7 +20,6 @@ from flexcoop.edge.ven.interfaces import (
 )
 from flexcoop.edge.ven.state import EventRecord
 from flexcoop.openadr import messages as m
-
 from flexcoop.units import UnitError
 
 FORGET_AFTER = timedelta(days=7)

@@ -21,7 +21,6 @@ from typing import Protocol, runtime_checkable
 
 from flexcoop.edge.model import DeviceInfo, DeviceKind, DeviceStatus, Point, Reading
 from flexcoop.openadr.messages import OptType
-
 from flexcoop.units import INTERVAL, Unit, ensure_utc, floor_interval
 
 OFFER_INTERVALS = 96

@@ -22,10 +22,9 @@ from flexcoop.edge.ven.transport import (
     VtnRejectedError,
     VtnServerError,
 )
+from flexcoop.logs import event, get_logger
 from flexcoop.openadr import messages as m
 from flexcoop.openadr.codec import CodecError, encode
-
-from flexcoop.logs import event, get_logger
 
 log = get_logger(__name__)
 

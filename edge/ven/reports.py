@@ -19,9 +19,8 @@ from datetime import datetime, timedelta
 from flexcoop.edge.model import DeviceInfo
 from flexcoop.edge.ven.interfaces import OFFER_INTERVALS, FlexibilityProvider, TelemetrySource
 from flexcoop.edge.ven.state import ReportRequestRecord, VenState
-from flexcoop.openadr import messages as m
-
 from flexcoop.logs import event, get_logger
+from flexcoop.openadr import messages as m
 from flexcoop.units import INTERVAL, INTERVAL_S, Unit, floor_interval
 
 log = get_logger(__name__)
@@ -323,13 +322,14 @@ class ReportScheduler:
                 return None
             samples = [Sample(now, values)]
         granularity = timedelta(seconds=record.granularity_s)
+        # One data point per interval (several intervals share a dtstart): what openleadr's
+        # VEN sends and the only shape its VTN can read; equally valid 2.0b for any other VTN.
         intervals = [
             m.ReportInterval(
-                start=s.ts,
-                duration=granularity,
-                data_points=[m.DataPoint(r_id=k, value=v) for k, v in sorted(s.values.items())],
+                start=s.ts, duration=granularity, data_points=[m.DataPoint(r_id=k, value=v)]
             )
             for s in samples
+            for k, v in sorted(s.values.items())
         ]
         return m.Report(
             report_id=m.new_id(),

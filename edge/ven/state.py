@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypeVar
 
-from flexcoop.edge.store import Store
-from flexcoop.edge.ven.interfaces import EventState
-from flexcoop.openadr.messages import OptType
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
+from flexcoop.edge.store import Store
+from flexcoop.edge.ven.interfaces import EventState
 from flexcoop.logs import event, get_logger
+from flexcoop.openadr.messages import OptType
 
 log = get_logger(__name__)
 

@@ -15,10 +15,10 @@ import ssl
 from pathlib import Path
 
 import aiohttp
-from flexcoop.openadr import messages as m
-from flexcoop.openadr.codec import CodecError, decode, encode
 
 from flexcoop.config import OpenAdrSection
+from flexcoop.openadr import messages as m
+from flexcoop.openadr.codec import CodecError, decode, encode
 
 _TRANSIENT_HTTP = {408, 429, 502, 503, 504}
 

@@ -21,6 +21,9 @@ from datetime import datetime, timedelta
 from typing import Any, Self
 
 import aiohttp
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from flexcoop.config import OpenAdrSection
 from flexcoop.edge.store import Store, StoreUnavailableError
 from flexcoop.edge.ven.backoff import Backoff
 from flexcoop.edge.ven.events import Change, EventBook, EventChange, cancelled_dr_event, to_dr_event
@@ -40,11 +43,8 @@ from flexcoop.edge.ven.transport import (
     VtnUnavailableError,
     make_ssl_context,
 )
-from flexcoop.openadr import messages as m
-from pydantic import AwareDatetime, BaseModel, ConfigDict
-
-from flexcoop.config import OpenAdrSection
 from flexcoop.logs import event, get_logger
+from flexcoop.openadr import messages as m
 from flexcoop.units import ensure_utc, utcnow
 
 log = get_logger(__name__)

@@ -21,6 +21,8 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+
+from flexcoop.config import OpenAdrSection
 from flexcoop.edge.model import DeviceInfo, DeviceKind, DeviceStatus, Direction, Point, Reading
 from flexcoop.edge.store import Store
 from flexcoop.edge.ven import Ven
@@ -29,8 +31,6 @@ from flexcoop.edge.ven.interfaces import DrEvent, EventDecision, OptInHandler, P
 from flexcoop.openadr import messages as m
 from flexcoop.openadr.codec import CodecError, decode, encode
 from flexcoop.openadr.schema import validate
-
-from flexcoop.config import OpenAdrSection
 from flexcoop.units import Unit, utcnow
 
 PREFIX = "/OpenADR2/Simple/2.0b"

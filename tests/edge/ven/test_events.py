@@ -7,7 +7,6 @@ from datetime import timedelta
 from flexcoop.edge.ven import EventDecision, EventState
 from flexcoop.edge.ven.state import EVENTS_KEY
 from flexcoop.openadr import messages as m
-
 from flexcoop.units import utcnow
 
 from .conftest import RecordingHandler, RecordingVtn, make_ven

@@ -16,7 +16,6 @@ from pathlib import Path
 from flexcoop.edge.store import Store
 from flexcoop.edge.ven.outbox import REJECTED_EVENT_KIND, SERVICES, channel_for, unwrap
 from flexcoop.openadr import messages as m
-
 from flexcoop.units import utcnow
 
 from .conftest import RecordingVtn, StaticTelemetry, make_ven

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from flexcoop.edge.ven import FlexInterval, PointLimitFlexibility
 from flexcoop.edge.ven.reports import (
     FLEX_DOWN_RID,
@@ -18,7 +19,6 @@ from flexcoop.edge.ven.state import REPORT_REQUESTS_KEY, VenState
 from flexcoop.openadr import messages as m
 from flexcoop.openadr.codec import decode, encode
 from flexcoop.openadr.schema import validate
-
 from flexcoop.units import INTERVAL
 
 from .conftest import RecordingVtn, StaticTelemetry, home_devices, make_ven
@@ -108,8 +108,13 @@ async def test_telemetry_sampling_and_report_back(store, telemetry):
     [report] = msg.reports
     assert report.report_request_id == req.report_request_id
     assert report.report_name == "TELEMETRY_USAGE"
-    assert [i.start for i in report.intervals] == [T0 + timedelta(seconds=s) for s in (0, 10, 20)]
-    assert [{p.r_id: p.value for p in i.data_points} for i in report.intervals][1:] == [
+    assert all(len(i.data_points) == 1 for i in report.intervals)  # openleadr needs this
+    by_time: dict[datetime, dict[str, float]] = {}
+    for i in report.intervals:
+        assert i.start is not None and i.duration == timedelta(seconds=10)
+        by_time.setdefault(i.start, {})[i.data_points[0].r_id] = i.data_points[0].value
+    assert list(by_time) == [T0 + timedelta(seconds=s) for s in (0, 10, 20)]
+    assert list(by_time.values())[1:] == [
         {"heat_pump.power_w": 1500.0, "meter.power_w": 1234.0},
         {"heat_pump.power_w": 1500.0, "meter.power_w": 999.0},
     ]
@@ -142,7 +147,7 @@ async def test_status_report_and_one_shot(store, telemetry):
     await sched.tick(now + timedelta(hours=1))
     [msg] = sink.sent  # one-shot: sent once, then forgotten
     assert sched.requests == {}
-    values = {p.r_id: p.value for p in msg.reports[0].intervals[0].data_points}
+    values = {p.r_id: p.value for i in msg.reports[0].intervals for p in i.data_points}
     assert values == {
         "battery.status": m.ResourceStatus(online=True),
         "meter.status": m.ResourceStatus(online=True),
