@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lxml import etree
+
 from flexcoop.openadr import messages as m
 from flexcoop.openadr.errors import CodecError
 from flexcoop.openadr.xmlspec import (
@@ -25,7 +27,6 @@ from flexcoop.openadr.xmlspec import (
     q,
     where,
 )
-from lxml import etree
 
 T, TOK, INT, FLT, DEC, BOOL, DT, DUR = (
     Kind.TEXT,

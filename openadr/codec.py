@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from lxml import etree
+from pydantic import BaseModel, ValidationError
+
 from flexcoop.openadr import messages as m
 from flexcoop.openadr.bindings import MESSAGE_SPECS, SPECS_BY_TAG
 from flexcoop.openadr.errors import CodecError
 from flexcoop.openadr.safexml import DEFAULT_MAX_BYTES, parse
 from flexcoop.openadr.xmlspec import NS, decode_spec, encode_nodes, pretty_tag, q
-from lxml import etree
-from pydantic import BaseModel, ValidationError
 
 __all__ = ["CodecError", "decode", "encode"]
 

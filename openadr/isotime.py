@@ -72,11 +72,8 @@ def format_datetime(value: datetime) -> str:
     """Aware datetime → ``2026-11-30T09:00:00Z`` (microseconds kept only when non-zero)."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"naive datetime {value.isoformat()} (timestamps must carry a time zone)")
-    utc = value.astimezone(UTC)
-    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
-    if utc.microsecond:
-        text += f".{utc.microsecond:06d}"
-    return text + "Z"
+    # isoformat (unlike strftime("%Y")) always writes four year digits, as the XSD pattern needs.
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
 
 
 def parse_datetime(text: str) -> datetime:

@@ -11,6 +11,7 @@ XML signatures (``ds:Signature``) are out of scope for now: transport security i
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum, StrEnum
@@ -47,6 +48,7 @@ def _open_enum(known: type[StrEnum]) -> AfterValidator:
     values = {m.value for m in known}
 
     def check(value: str) -> str:
+        value = value.strip()  # the XSD types are tokens: surrounding whitespace is not data
         if value in values or (
             value.startswith("x-") and len(value) > 2 and not value[2].isspace()
         ):
@@ -229,6 +231,17 @@ class DataQuality(StrEnum):
     LIMIT_FIELD_CONSTANT = "Quality Limit - Field/Constant"
 
 
+# RFC 3986: a scheme, or a relative reference whose first segment has no ':'; no whitespace.
+_URI = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.\-]*:|(?![^/?#]*:))\S*$")
+
+
+def _check_uri(value: str) -> str:
+    if not _URI.match(value):
+        raise ValueError(f"{value!r} is not a URI (xs:anyURI), e.g. 'http://coop.example/market'")
+    return value
+
+
+Uri = Annotated[str, AfterValidator(_check_uri)]
 SignalNameStr = Annotated[str, _open_enum(SignalName)]
 OptReasonStr = Annotated[str, _open_enum(OptReason)]
 ReportNameStr = Annotated[str, _open_enum(ReportName)]
@@ -617,7 +630,7 @@ class EventDescriptor(_Model):
     modification_date: UtcDatetime | None = None
     modification_reason: str | None = None
     priority: int | None = Field(default=None, ge=0)
-    market_context: str = "http://flexcoop.local/market"
+    market_context: Uri = "http://flexcoop.local/market"
     created_date_time: UtcDatetime
     event_status: EventStatus = EventStatus.FAR
     test_event: bool = False
@@ -708,7 +721,7 @@ class ReportDescription(_Model):
     report_type: ReportTypeStr
     item_base: ItemBase | None = None
     reading_type: ReadingTypeStr = ReadingType.DIRECT_READ
-    market_context: str | None = None
+    market_context: Uri | None = None
     sampling_rate: SamplingRate | None = None
 
 
@@ -950,7 +963,7 @@ class OadrCreateOpt(OadrMessage):
     opt_id: str = Field(default_factory=new_id)
     opt_type: OptType
     opt_reason: OptReasonStr
-    market_context: str | None = None
+    market_context: Uri | None = None
     ven_id: str
     vavailability: list[Window] = Field(default_factory=list)  # empty: not a schedule
     created_date_time: UtcDatetime

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import threading
 
+from lxml import etree
+
 from flexcoop.openadr.errors import CodecError
 from flexcoop.openadr.messages import ResponseCode
-from lxml import etree
 
 DEFAULT_MAX_BYTES = 1_000_000
 

@@ -11,10 +11,11 @@ import importlib.util
 from functools import lru_cache
 from pathlib import Path
 
+from lxml import etree
+
 from flexcoop.openadr.errors import CodecError
 from flexcoop.openadr.messages import ResponseCode
 from flexcoop.openadr.safexml import DEFAULT_MAX_BYTES, parse
-from lxml import etree
 
 MAIN_XSD = "oadr_20b.xsd"
 

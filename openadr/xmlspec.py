@@ -20,6 +20,9 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from lxml import etree
+from pydantic import BaseModel
+
 from flexcoop.openadr.errors import CodecError
 from flexcoop.openadr.isotime import (
     format_datetime,
@@ -28,8 +31,6 @@ from flexcoop.openadr.isotime import (
     parse_duration,
 )
 from flexcoop.openadr.messages import ResponseCode
-from lxml import etree
-from pydantic import BaseModel
 
 NS = {
     "oadr": "http://openadr.org/oadr-2.0b/2012/07",

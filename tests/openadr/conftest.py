@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from lxml import etree
+
 from flexcoop.openadr import messages as m
 from flexcoop.openadr.schema import load_schema
-from lxml import etree
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 H = timedelta(hours=1)

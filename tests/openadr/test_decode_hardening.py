@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from lxml import etree
+
 from flexcoop.openadr import messages as m
 from flexcoop.openadr.codec import CodecError, decode, encode
 from flexcoop.openadr.schema import validate
-from lxml import etree
 
 OADR = "http://openadr.org/oadr-2.0b/2012/07"
 EI = "http://docs.oasis-open.org/ns/energyinterop/201110"

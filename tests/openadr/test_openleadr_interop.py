@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from flexcoop.openadr import messages as m
-from flexcoop.openadr.codec import decode, encode
 from openleadr import enums, objects
 from openleadr.messaging import create_message, parse_message, validate_xml_schema
 
+from flexcoop.openadr import messages as m
+from flexcoop.openadr.codec import decode, encode
 from flexcoop.units import Unit
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from lxml import etree
+
 from flexcoop.openadr import messages as m
 from flexcoop.openadr.codec import decode, encode
 from flexcoop.openadr.schema import validate
-from lxml import etree
-
 from flexcoop.units import Unit
 
 ALL_TYPES = sorted(m.MESSAGE_TYPES)
