@@ -41,8 +41,7 @@ from flexcoop.edge.store.models import (
     StoredEvent,
     StoreUnavailableError,
 )
-from flexcoop.edge.store.schema import INTERVAL_MS, migrate
-
+from flexcoop.edge.store.schema import INTERVAL_MS, migrate, schema_version
 from flexcoop.logs import event, get_logger
 from flexcoop.units import Unit
 
@@ -177,7 +176,7 @@ class Database:
     def _check_file(self) -> None:
         try:
             st = os.stat(self.path)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             self._salvage()
             return
         if (st.st_dev, st.st_ino) != self._identity:
@@ -186,26 +185,39 @@ class Database:
             self.open()
 
     def _salvage(self) -> None:
+        """Copy the open (unlinked) database back to its path, then continue on the copy.
+
+        Until that works (say the data partition is not back yet) the old connection stays
+        open: it is the only copy left, and no write goes to it because every write checks
+        the path first and ends up here again.
+        """
         old = self._conn
         assert old is not None
-        salvaged = False
+        staging = self.path.with_name(self.path.name + ".salvage")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            old.execute("VACUUM INTO ?", (str(self.path),))
-            salvaged = True
+            staging.unlink(missing_ok=True)
+            old.execute("VACUUM INTO ?", (str(staging),))
+            # Atomic: a half-written copy never appears under the real name.
+            os.replace(staging, self.path)
         except (sqlite3.Error, OSError) as exc:
-            event(log, "store_salvage_failed", path=str(self.path), error=_describe(exc))
-            self.path.unlink(missing_ok=True)
+            try:
+                staging.unlink(missing_ok=True)
+            except OSError:
+                pass  # the directory itself is unusable; nothing was left behind
+            raise StoreUnavailableError(
+                f"{self.path} vanished while open and cannot be re-created yet: {_describe(exc)}"
+            ) from exc
         self._conn = None
         old.close()
         self.open()
-        event(log, "store_db_vanished", path=str(self.path), salvaged=salvaged)
+        event(log, "store_db_vanished", path=str(self.path), salvaged=True)
         with self._tx(durable=True) as conn:
             self._insert_event(
                 conn,
                 EventKind.STORE_RECOVERED,
                 None,
-                {"reason": "database file vanished while open", "salvaged": salvaged},
+                {"reason": "database file vanished while open", "salvaged": True},
                 to_ms(datetime.now(UTC)),
             )
 
@@ -261,6 +273,15 @@ class Database:
             conn.close()
         except sqlite3.Error:
             pass
+
+    @property
+    def needs_sync(self) -> bool:
+        return self._unsynced
+
+    def probe(self) -> None:
+        """A real (tiny) write, to learn whether the medium takes writes again."""
+        with self._tx() as conn:
+            conn.execute(f"PRAGMA user_version = {schema_version(conn)}")
 
     def sync(self) -> None:
         """Make every commit so far durable (fsync the WAL) if some were NORMAL-only."""

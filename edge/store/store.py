@@ -38,7 +38,6 @@ from flexcoop.edge.store.models import (
     StoreHealth,
     StoreUnavailableError,
 )
-
 from flexcoop.logs import event, get_logger
 from flexcoop.units import ensure_utc, floor_interval, utcnow
 
@@ -234,7 +233,8 @@ class Store:
                 take = min(remaining, self.max_batch)
                 remaining -= take
                 await self._write_batch(take, durable=remaining == 0)
-            await self._write(self._db.sync)
+            if self._db.needs_sync:  # commits of the writer task since the last fsync
+                await self._write(self._db.sync)
 
     async def _write_batch(self, take: int, *, durable: bool) -> None:
         batch = [self._buffer.popleft() for _ in range(min(take, len(self._buffer)))]
@@ -275,7 +275,7 @@ class Store:
             try:
                 async with self._write_lock:
                     if not self._buffer and not self._writable:
-                        await self._write(self._db.open)
+                        await self._write(self._db.probe)
                     while self._buffer:
                         await self._write_batch(self.max_batch, durable=False)
             except StoreUnavailableError:

@@ -3,8 +3,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from flexcoop.edge.store import Store
 
+from flexcoop.edge.store import Store
 from flexcoop.units import floor_interval, utcnow
 
 

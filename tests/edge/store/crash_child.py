@@ -13,7 +13,6 @@ from pathlib import Path
 
 from flexcoop.edge.model import Reading
 from flexcoop.edge.store import Store
-
 from flexcoop.units import Unit
 
 BATCH = 2000

@@ -13,7 +13,6 @@ from typing import Any
 
 from flexcoop.edge.model import Reading
 from flexcoop.edge.store import Store, StoreUnavailableError
-
 from flexcoop.units import Unit
 
 

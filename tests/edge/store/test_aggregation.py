@@ -4,11 +4,11 @@ import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from flexcoop.edge.model import Reading
-from flexcoop.edge.store import Aggregate, Store
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from flexcoop.edge.model import Reading
+from flexcoop.edge.store import Aggregate, Store
 from flexcoop.units import Unit, floor_interval, utcnow
 
 M = timedelta(minutes=1)

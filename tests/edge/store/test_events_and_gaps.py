@@ -1,9 +1,9 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from flexcoop.edge.model import Quality, Reading
 from flexcoop.edge.store import EventKind, Store
-
 from flexcoop.units import Unit
 
 M = timedelta(minutes=1)

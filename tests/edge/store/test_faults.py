@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+
 from flexcoop.edge.model import Reading
 from flexcoop.edge.store import EventKind, Store, StoreUnavailableError
 from flexcoop.edge.store.store import DB_FILENAME
-
 from flexcoop.units import Unit
 
 MS = timedelta(milliseconds=1)
@@ -37,6 +37,8 @@ async def test_unusable_data_dir_buffers_refuses_durable_calls_then_recovers(
     async with Store(data_dir, retry_interval_s=0.02, maintenance_interval_s=3600) as store:
         health = store.health()
         assert (health.ok, health.writable) == (False, False) and "data" in health.error
+        await asyncio.sleep(0.2)  # ~10 retries with nothing buffered: must not look healthy
+        assert not store.health().ok
         store.add_readings(readings(t0, 0, 10))  # never raises
         with pytest.raises(StoreUnavailableError):
             await store.outbox_put("reports", b"x")
@@ -101,6 +103,29 @@ async def test_database_deleted_while_open_is_salvaged_not_silently_lost(
     assert conn.execute("SELECT count(*) FROM reading").fetchone()[0] == 150
     assert conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 2
     conn.close()
+
+
+async def test_deleted_database_is_kept_in_memory_until_its_directory_can_be_recreated(
+    tmp_path: Path, t0: datetime
+) -> None:
+    data_dir = tmp_path / "data"
+    async with Store(data_dir, retry_interval_s=0.02, maintenance_interval_s=3600) as store:
+        first = await store.outbox_put("reports", b"before")
+        shutil.rmtree(data_dir)
+        data_dir.write_text("")  # and the path cannot be a directory right now
+        with pytest.raises(StoreUnavailableError, match="vanished"):
+            await store.outbox_put("reports", b"during")
+        assert not store.health().ok
+        # Reads still see everything: the unlinked file is held open, not given up.
+        assert [i.id for i in await store.outbox_peek("reports")] == [first]
+        store.add_readings(readings(t0, 0, 5))
+
+        data_dir.unlink()
+        await wait_healthy(store)
+        await store.flush()
+        assert [i.payload for i in await store.outbox_peek("reports")] == [b"before"]
+        assert len(await store.history("m", "p", t0, t0 + timedelta(seconds=1))) == 5
+    assert not (data_dir / f"{DB_FILENAME}.salvage").exists()
 
 
 def test_disk_full_then_space_again(tmp_path: Path, t0: datetime) -> None:

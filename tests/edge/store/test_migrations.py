@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+
 from flexcoop.edge.store import SchemaTooNewError, Store
 from flexcoop.edge.store.schema import LATEST_VERSION, MIGRATIONS, migrate, schema_version
 from flexcoop.edge.store.store import DB_FILENAME

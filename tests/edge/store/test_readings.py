@@ -5,7 +5,6 @@ from pathlib import Path
 
 from flexcoop.edge.model import Quality, Reading
 from flexcoop.edge.store import Store
-
 from flexcoop.units import Unit
 
 

@@ -3,7 +3,6 @@ from pathlib import Path
 
 from flexcoop.edge.model import Reading
 from flexcoop.edge.store import Store
-
 from flexcoop.units import Unit
 
 Q = timedelta(minutes=15)
