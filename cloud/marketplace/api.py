@@ -187,10 +187,14 @@ async def list_terms(call: Call) -> TermsHistory:
 )
 async def propose_terms(call: Call) -> Reply:
     """Propose terms (offer or counter-offer); only while negotiating."""
-    contract = await _get_visible(call)
     proposal: TermsProposal = call.body
     updated = await _domain(
-        lambda: _service(call).propose_terms(contract.id, proposal, if_version=_if_version(call))
+        lambda: _service(call).propose_terms(
+            call.path.contract_id,
+            proposal,
+            if_version=_if_version(call),
+            guard=lambda c: _visible(call, c),
+        )
     )
     return _reply(updated, 201)
 
@@ -207,10 +211,14 @@ async def propose_terms(call: Call) -> Reply:
 )
 async def transition_contract(call: Call) -> Reply:
     """Move the contract along its lifecycle; illegal steps → 409 naming the allowed ones."""
-    contract = await _get_visible(call)
     req: TransitionRequest = call.body
     updated = await _domain(
-        lambda: _service(call).transition(contract.id, req, if_version=_if_version(call))
+        lambda: _service(call).transition(
+            call.path.contract_id,
+            req,
+            if_version=_if_version(call),
+            guard=lambda c: _visible(call, c),
+        )
     )
     return _reply(updated)
 

@@ -266,9 +266,13 @@ class ContractService:
         proposal: TermsProposal,
         *,
         if_version: Collection[int] | None = None,
+        guard: Callable[[Contract], object] | None = None,
     ) -> Contract:
-        """Store a new immutable terms version (an offer or counter-offer)."""
+        """Store a new immutable terms version (an offer or counter-offer). ``guard`` sees the
+        contract as read and may raise to refuse (e.g. the caller may not see it)."""
         current = await self.get(contract_id)
+        if guard is not None:
+            guard(current)
         _check_if_version(current, if_version)
         if current.state not in TERMS_EDITABLE:
             raise TermsLockedError(
@@ -297,7 +301,9 @@ class ContractService:
                 proposed.version,
                 "",
             )
-            updated = await _load(conn, contract_id)
+        updated = current.model_copy(
+            update={"version": current.version + 1, "updated_at": now, "latest_terms": proposed}
+        )
         event(
             log,
             "contract_terms_proposed",
@@ -314,8 +320,12 @@ class ContractService:
         req: TransitionRequest,
         *,
         if_version: Collection[int] | None = None,
+        guard: Callable[[Contract], object] | None = None,
     ) -> Contract:
+        """One lifecycle step; ``guard`` as for ``propose_terms``."""
         current = await self.get(contract_id)
+        if guard is not None:
+            guard(current)
         _check_if_version(current, if_version)
         if not is_legal(current.state, req.to):
             allowed = ", ".join(allowed_transitions(current.state)) or "none (final state)"
@@ -348,7 +358,18 @@ class ContractService:
                 accepted.version if accepted else None,
                 req.reason,
             )
-            updated = await _load(conn, contract_id)
+        # Exactly what was written: no need to read it back.
+        updated = current.model_copy(
+            update={
+                "state": req.to,
+                "version": current.version + 1,
+                "updated_at": now,
+                "allowed_transitions": allowed_transitions(req.to),
+                "accepted_terms_version": (
+                    accepted.version if accepted else current.accepted_terms_version
+                ),
+            }
+        )
         event(
             log,
             "contract_transition",
