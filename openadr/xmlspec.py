@@ -249,31 +249,54 @@ def _missing(parent: etree._Element, tag: str) -> CodecError:
     )
 
 
-def _descend(el: etree._Element, path: tuple[str, ...]) -> etree._Element | None:
-    found: etree._Element | None = el
+def _index(el: etree._Element) -> dict[str, list[etree._Element]]:
+    """Children by tag, built in one pass: lxml's find() re-parses its path on every call."""
+    index: dict[str, list[etree._Element]] = {}
+    for child in el:
+        bucket = index.get(child.tag)
+        if bucket is None:
+            index[child.tag] = [child]
+        else:
+            bucket.append(child)
+    return index
+
+
+def _first(el: etree._Element, tag: str) -> etree._Element | None:
+    for child in el:
+        if child.tag == tag:
+            return child
+    return None
+
+
+def _descend(el: etree._Element | None, path: tuple[str, ...]) -> etree._Element | None:
     for tag in path:
-        assert found is not None
-        found = found.find(tag)
-        if found is None:
+        if el is None:
             return None
-    return found
+        el = _first(el, tag)
+    return el
+
+
+_NONE: list[etree._Element] = []
 
 
 def decode_nodes(el: etree._Element, nodes: tuple[Node, ...], out: dict[str, Any]) -> None:
+    index = _index(el)
     for node in nodes:
         kind = type(node)
         if kind is Leaf:
             assert isinstance(node, Leaf)
+            found = index.get(node.path[0], _NONE)
+            rest = node.path[1:]
             if node.many:
                 items = []
-                for first in el.iterchildren(node.path[0]):
-                    leaf = _descend(first, node.path[1:])
+                for first in found:
+                    leaf = _descend(first, rest)
                     if leaf is None:
                         raise _missing(first, node.path[-1])
                     items.append(parse_value(node.kind, leaf.text, leaf))
                 out[node.field] = items
                 continue
-            leaf = _descend(el, node.path)
+            leaf = _descend(found[0], rest) if found else None
             if leaf is None:
                 if node.optional:
                     continue
@@ -281,23 +304,23 @@ def decode_nodes(el: etree._Element, nodes: tuple[Node, ...], out: dict[str, Any
             out[node.field] = parse_value(node.kind, leaf.text, leaf)
         elif kind is Child:
             assert isinstance(node, Child)
+            found = index.get(node.tag, _NONE)
             if node.many:
-                out[node.field] = [decode_spec(c, node.spec) for c in el.iterchildren(node.tag)]
+                out[node.field] = [decode_spec(c, node.spec) for c in found]
                 continue
-            child = el.find(node.tag)
-            if child is None:
+            if not found:
                 if node.optional:
                     continue
                 raise _missing(el, node.tag)
-            out[node.field] = decode_spec(child, node.spec)
+            out[node.field] = decode_spec(found[0], node.spec)
         elif kind is Wrap:
             assert isinstance(node, Wrap)
-            child = el.find(node.tag)
-            if child is None:
+            found = index.get(node.tag, _NONE)
+            if not found:
                 if node.optional:
                     continue
                 raise _missing(el, node.tag)
-            decode_nodes(child, node.children, out)
+            decode_nodes(found[0], node.children, out)
         elif kind is Custom:
             assert isinstance(node, Custom)
             value = node.decode(el)
