@@ -88,6 +88,7 @@ class Ven:
         request_timeout_s: float = 30.0,
         backoff: Backoff | None = None,
         max_server_error_attempts: int = 50,
+        capability_check_s: float = 30.0,
     ) -> None:
         self.config = config
         self._store = store
@@ -112,6 +113,8 @@ class Ven:
         self._reports_changed = asyncio.Event()
         self._registered = asyncio.Event()
         self._lock = asyncio.Lock()  # one poll/handling at a time vs. API-triggered messages
+        self._capability_check_s = capability_check_s
+        self._capabilities_checked = float("-inf")
         self._last_poll: datetime | None = None
         self._last_error: str | None = None
         self._retry_in: float | None = None
@@ -329,6 +332,9 @@ class Ven:
                     if self._registration is None:
                         await self._register()
                     more = await self._poll_once()
+                    since = asyncio.get_running_loop().time() - self._capabilities_checked
+                    if since >= self._capability_check_s:
+                        await self._refresh_capabilities()
                 self._poll_backoff.reset()
                 self._retry_in = None
                 self._last_error = None
@@ -517,14 +523,21 @@ class Ven:
     async def ensure_capabilities(self) -> bool:
         """Re-register the report capabilities if the device set changed; True if it did."""
         async with self._lock:
-            if self._registration is None:
-                return False
-            caps = build_capabilities(self._telemetry.devices(), utcnow())
-            stored = await self._state.capabilities()
-            if stored is not None and stored.digest == capabilities_digest(caps):
-                return False
-            await self._register_reports()
-            return True
+            return await self._refresh_capabilities()
+
+    async def _refresh_capabilities(self) -> bool:
+        self._capabilities_checked = asyncio.get_running_loop().time()
+        if self._registration is None:
+            return False
+        caps = build_capabilities(self._telemetry.devices(), utcnow())
+        stored = await self._state.capabilities()
+        if stored is not None and stored.digest == capabilities_digest(caps):
+            return False
+        event(log, "ven_capabilities_changed", reports=len(caps))
+        # A new oadrRegisterReport replaces the old one: its requests end, the VTN re-requests.
+        await self.reports.clear()
+        await self._register_reports()
+        return True
 
     async def _request_events(self) -> None:
         client, reg = self._require()
