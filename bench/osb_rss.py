@@ -19,6 +19,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from flexcoop.edge.store.store import DB_FILENAME
@@ -27,7 +28,7 @@ from flexcoop.hardware.virtual.sunspec_server import SunSpecUnit, VirtualModbusS
 KINDS = ([103, 123], [103, 124], [203])  # PV inverter, battery inverter, meter
 
 
-def _moving_values(seed: int):  # type: ignore[no-untyped-def]
+def _moving_values(seed: int) -> Callable[[], dict[str, float]]:
     def values() -> dict[str, float]:
         t = time.monotonic()
         return {
