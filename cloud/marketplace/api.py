@@ -20,7 +20,6 @@ from flexcoop.cloud.api.scopes import CONTRACTS_READ, CONTRACTS_WRITE
 from flexcoop.cloud.app import CloudContext
 from flexcoop.cloud.marketplace.errors import MarketplaceError
 from flexcoop.cloud.marketplace.models import (
-    ID_PATTERN,
     Contract,
     ContractCreate,
     ContractHistory,
@@ -32,6 +31,7 @@ from flexcoop.cloud.marketplace.models import (
 )
 from flexcoop.cloud.marketplace.registry_links import link_registry
 from flexcoop.cloud.marketplace.service import ContractService
+from flexcoop.cloud.registry.models import ID_PATTERN
 from flexcoop.httpapi import (
     Access,
     ApiError,

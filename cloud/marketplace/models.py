@@ -10,10 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from flexcoop.cloud.marketplace.states import ContractState
 from flexcoop.cloud.marketplace.terms import Terms
+
+# One rule for pseudonymous ids everywhere: no spaces or '@', so names and e-mails bounce.
+from flexcoop.cloud.registry.models import ID_PATTERN
 from flexcoop.httpapi import Page, PageQuery
 
-# Pseudonymous ids only (ARCHITECTURE.md §1): no spaces or '@', so names and e-mails bounce.
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 MAX_DERS_PER_CONTRACT = 100
 
 
