@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from flexcoop.cloud.app import VTN_PREFIX, CloudContext
+from flexcoop.cloud.vtn.fastpoll import empty_reply, poll_ven_id
 from flexcoop.cloud.vtn.service import SERVICES, VtnService, error_reply
 from flexcoop.cloud.vtn.settings import VtnSettings
 from flexcoop.cloud.vtn.shared import Peer
@@ -25,6 +26,7 @@ log = get_logger(__name__)
 
 VTN_KEY = web.AppKey("flexcoop_vtn", VtnService)
 XML = "application/xml"
+XML_HEADERS = {"Content-Type": XML}
 _NO_CERT = Peer()
 
 
@@ -94,11 +96,41 @@ def service_handler(vtn: VtnService, service: str) -> Handler:
     return handle
 
 
+def poll_handler(vtn: VtnService) -> Handler:
+    """OadrPoll: canonical polls from known VENs with nothing waiting never touch the database,
+    the XML parser or the encoder; everything else falls back to the full path."""
+    full = service_handler(vtn, "OadrPoll")
+    directory = vtn.directory
+    max_bytes = vtn.settings.max_body_bytes
+
+    async def handle(request: web.Request) -> web.Response:
+        length = request.content_length
+        if length is None or length > max_bytes:
+            return await full(request)
+        body = await request.read()
+        ven_id = poll_ven_id(body)
+        known = directory.known.get(ven_id) if ven_id is not None else None
+        if (
+            known is None
+            or ven_id in directory.pending
+            or (
+                known.cert_fingerprint is not None
+                and known.cert_fingerprint != peer_of(request).cert_fingerprint
+            )
+        ):
+            return await full(request)
+        directory.seen(known.ven_id)
+        return web.Response(body=empty_reply(known.ven_id), headers=XML_HEADERS)
+
+    return handle
+
+
 def install(app: web.Application, vtn: VtnService) -> None:
     """Add the VTN's routes and its lifecycle (start/stop with the app) to ``app``."""
     app[VTN_KEY] = vtn
     for service in SERVICES:
-        app.router.add_post(f"{VTN_PREFIX}/{service}", service_handler(vtn, service))
+        handler = poll_handler(vtn) if service == "OadrPoll" else service_handler(vtn, service)
+        app.router.add_post(f"{VTN_PREFIX}/{service}", handler)
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
         await vtn.start()

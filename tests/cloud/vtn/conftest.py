@@ -4,8 +4,10 @@ client that speaks through our codec."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -112,6 +114,15 @@ async def start_vtn(
     host, port = runner.addresses[0][:2]
     scheme = "https" if ssl_context else "http"
     return runner, service, registry, timeseries, f"{scheme}://{host}:{port}{VTN_PREFIX}"
+
+
+@pytest.fixture
+def sqlite_db_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """For modules that test transport or interop, not storage: SQLite only. Use with
+    ``db_url = sqlite_only`` at module level."""
+    path = tmp_path / "vtn.sqlite"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture

@@ -25,6 +25,11 @@ from .test_events import spec
 pytestmark = pytest.mark.timeout(120)
 
 
+@pytest.fixture
+def db_url(sqlite_db_url: str) -> str:
+    return sqlite_db_url  # interop: one back-end is enough
+
+
 async def eventually(check: Callable[[], Awaitable[Any]], what: str, tries: int = 300) -> Any:
     for _ in range(tries):
         result = await check()
@@ -34,7 +39,6 @@ async def eventually(check: Callable[[], Awaitable[Any]], what: str, tries: int 
     raise AssertionError(f"timed out waiting for {what}")
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_openleadr_ven_full_session(
     vtn: VtnHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
