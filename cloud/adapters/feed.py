@@ -163,6 +163,7 @@ class FeedAdapter(ABC):
             )
             return hit.value.model_copy(update={"stale": True})
         self._cache.put(key, value)
+        event(log, "feed_fetched", feed=self.feed, points=len(value.points))
         return value
 
 

@@ -46,6 +46,7 @@ class _Series(_Frozen):
     fetched_at: AwareDatetime
     # True when the feed failed and this is the last value we had (older than the cache TTL).
     stale: bool = False
+    points: tuple[BaseModel, ...]
 
 
 class WeatherSeries(_Series):
