@@ -39,6 +39,9 @@ class TermsProposal(_In):
 
 
 class ContractCreate(_In):
+    """A new draft. Its history records the proposer of the opening offer as the creator, or
+    the aggregator (who drafts contracts for its members) when there is no offer yet."""
+
     prosumer_id: str = Field(pattern=ID_PATTERN, description="pseudonymous prosumer id")
     aggregator_id: str = Field(pattern=ID_PATTERN)
     der_ids: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(
