@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field, field_validator, model_validator
+
 from flexcoop.drivers.base import DeviceConfig
 from flexcoop.drivers.modbus.templates import TemplateError, resolve_template
-from pydantic import Field, field_validator, model_validator
 
 
 class ModbusDeviceConfig(DeviceConfig):

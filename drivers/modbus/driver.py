@@ -22,7 +22,6 @@ from flexcoop.drivers.modbus.session import DRIVER_NAME, DeviceSession
 from flexcoop.drivers.modbus.sunspec import interview
 from flexcoop.drivers.modbus.sunspec_models import DEFAULT_BASES
 from flexcoop.drivers.modbus.templates import builtin_templates
-
 from flexcoop.logs import event, get_logger
 
 log = get_logger(__name__)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from flexcoop.drivers.base import DeviceUnavailableError, DriverError
-from flexcoop.drivers.modbus.codec import RegisterType
-from flexcoop.drivers.modbus.config import ModbusDeviceConfig
 from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.client.base import ModbusBaseClient
 from pymodbus.exceptions import ModbusException
 from pymodbus.framer import FramerType
+
+from flexcoop.drivers.base import DeviceUnavailableError, DriverError
+from flexcoop.drivers.modbus.codec import RegisterType
+from flexcoop.drivers.modbus.config import ModbusDeviceConfig
 
 EXCEPTION_CODES = {
     1: "illegal function",

@@ -21,7 +21,6 @@ from flexcoop.drivers.modbus.sunspec import interview
 from flexcoop.drivers.modbus.sunspec_models import DEFAULT_BASES
 from flexcoop.drivers.modbus.templates import resolve_template
 from flexcoop.edge.model import DeviceInfo, DeviceStatus, Quality, Reading
-
 from flexcoop.logs import event, get_logger
 from flexcoop.units import utcnow
 
@@ -36,6 +35,17 @@ def backoff_delay(failures: int, low_s: float, high_s: float, rng: random.Random
     """Exponential back-off, capped, with jitter so boxes behind one outage do not stampede."""
     capped: float = min(high_s, low_s * 2.0 ** min(failures, 32))
     return capped * (0.5 + 0.5 * rng.random())
+
+
+def _raise_if_cancelled() -> None:
+    """Honour a cancellation that a library swallowed.
+
+    Python 3.11's ``asyncio.wait_for`` (used inside pymodbus ``connect``) drops a cancellation
+    that arrives as the inner call completes; ``Task.cancelling()`` still remembers it.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 class DeviceSession:
@@ -167,6 +177,7 @@ class DeviceSession:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                _raise_if_cancelled()
                 if not isinstance(exc, DriverError):
                     log.exception("modbus_poll_crashed", extra={"fields": {"device": self.id}})
                 self._set_offline(str(exc) or type(exc).__name__)
@@ -176,6 +187,7 @@ class DeviceSession:
                 failures += 1
                 await asyncio.sleep(delay)
                 continue
+            _raise_if_cancelled()
             failures = 0
             self._set_online()
             self._seen = True

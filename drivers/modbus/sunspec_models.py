@@ -16,7 +16,6 @@ from typing import Literal
 from flexcoop.drivers.modbus.codec import DataType, RegisterType
 from flexcoop.drivers.modbus.mapping import RegisterPoint
 from flexcoop.edge.model import DeviceKind, Direction, Point
-
 from flexcoop.units import Unit
 
 SUNS_MARKER = (0x5375, 0x6E53)  # "SunS"

@@ -16,12 +16,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
 from flexcoop.drivers.base import DeviceTemplate
 from flexcoop.drivers.modbus.codec import DataType, RegisterType, WordOrder, register_count
 from flexcoop.drivers.modbus.mapping import RegisterPoint
 from flexcoop.edge.model import DeviceKind, Direction, Point
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
 from flexcoop.units import UnitError, to_canonical
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"

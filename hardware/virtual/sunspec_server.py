@@ -15,6 +15,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Self, cast
 
+from pymodbus.constants import ExcCodes
+from pymodbus.framer import FramerType
+from pymodbus.server import ModbusTcpServer
+from pymodbus.simulator import DataType as SimType
+from pymodbus.simulator import SimData, SimDevice
+
 from flexcoop.drivers.modbus.codec import EncodeError, RegisterType, encode, encode_string
 from flexcoop.drivers.modbus.mapping import RegisterImage, RegisterPoint
 from flexcoop.drivers.modbus.sunspec_models import (
@@ -27,12 +33,6 @@ from flexcoop.drivers.modbus.sunspec_models import (
     point_names,
 )
 from flexcoop.drivers.modbus.templates import ModbusTemplate, resolve_template
-from pymodbus.constants import ExcCodes
-from pymodbus.framer import FramerType
-from pymodbus.server import ModbusTcpServer
-from pymodbus.simulator import DataType as SimType
-from pymodbus.simulator import SimData, SimDevice
-
 from flexcoop.logs import event, get_logger
 
 log = get_logger(__name__)

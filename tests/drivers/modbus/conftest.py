@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 
 import pytest
+
 from flexcoop.drivers.modbus import ModbusDeviceConfig, ModbusDriver
 from flexcoop.edge.model import DeviceInfo, DeviceStatus, Reading
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from flexcoop.drivers.modbus.codec import (
     DataType,
     EncodeError,
@@ -15,9 +18,6 @@ from flexcoop.drivers.modbus.codec import (
 )
 from flexcoop.drivers.modbus.mapping import RegisterImage, RegisterPoint, Span, plan_reads
 from flexcoop.edge.model import Direction, Point
-from hypothesis import given
-from hypothesis import strategies as st
-
 from flexcoop.units import Unit
 
 INT_RANGES = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+
 from flexcoop.drivers.modbus import ModbusDeviceConfig, ModbusDriver
 from flexcoop.drivers.modbus.codec import RegisterType
 from flexcoop.drivers.modbus.link import Link, link_key
@@ -17,7 +18,6 @@ from flexcoop.hardware.virtual.sunspec_server import (
     TemplateUnit,
     VirtualModbusServer,
 )
-
 from flexcoop.units import Unit
 
 Device = Callable[..., ModbusDeviceConfig]

@@ -1,0 +1,100 @@
+"""Outages: a device that vanishes goes offline, comes back RESUMED, and never stalls others."""
+
+from __future__ import annotations
+
+import random
+import socket
+from collections.abc import Callable
+
+from flexcoop.drivers.modbus import ModbusDeviceConfig, ModbusDriver
+from flexcoop.drivers.modbus.session import backoff_delay
+from flexcoop.edge.model import Quality
+from flexcoop.hardware.virtual.sunspec_server import SunSpecUnit, TemplateUnit, VirtualModbusServer
+
+Device = Callable[..., ModbusDeviceConfig]
+
+
+def _closed_port() -> int:
+    """A port nothing listens on (bound then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_server_restart_resumes_with_resumed_quality(
+    ctx, driver: ModbusDriver, device: Device
+) -> None:
+    power = {"power_w": 1000.0}
+    unit = SunSpecUnit([103], lambda: power)
+    server = VirtualModbusServer([unit])
+    await server.start()
+    port = server.port
+    await driver.add_device(device("pv", port))
+    await ctx.wait_for(lambda: "power_w" in ctx.latest("pv"))
+    assert ctx.online("pv") is True
+
+    await server.stop()
+    await ctx.wait_for(lambda: ctx.online("pv") is False)
+    offline = [s for s in ctx.statuses if s.device == "pv"][-1]
+    assert offline.reason  # says why (connection lost / refused)
+    gap_start = len(ctx.readings)
+
+    # A new server process on the same port, with a new value.
+    power["power_w"] = 2000.0
+    async with VirtualModbusServer([SunSpecUnit([103], lambda: power)], port=port):
+        await ctx.wait_for(lambda: any(r.value == 2000.0 for r in ctx.readings[gap_start:]))
+        await ctx.wait_for(lambda: len({r.ts for r in ctx.readings[gap_start:]}) >= 2)
+    after = [r for r in ctx.readings[gap_start:] if r.point == "power_w"]
+    assert after[0].quality is Quality.RESUMED and after[0].value == 2000.0
+    assert all(r.quality is Quality.GOOD for r in after[1:])
+    assert [s.online for s in ctx.statuses if s.device == "pv"] == [True, False, True]
+    await driver.stop()  # must be clean (and idempotent)
+    await driver.stop()
+
+
+async def test_a_dead_device_does_not_stop_the_others(
+    ctx, driver: ModbusDriver, device: Device
+) -> None:
+    def broken() -> dict[str, float]:
+        raise RuntimeError("sensor bus fault")  # the server answers "device failure"
+
+    good = TemplateUnit("heat_pump_generic", lambda: {"power_w": 500})
+    sick = TemplateUnit("heat_pump_generic", broken)
+    async with VirtualModbusServer([good]) as a, VirtualModbusServer([sick]) as b:
+        await driver.add_device(device("gone", _closed_port()))
+        await driver.add_device(device("sick", b.port, template="heat_pump_generic"))
+        await driver.add_device(device("hp", a.port, template="heat_pump_generic"))
+        await ctx.wait_for(lambda: ctx.online("gone") is False and ctx.online("sick") is False)
+        start = len(ctx.readings)
+        await ctx.wait_for(lambda: sum(r.point == "power_w" for r in ctx.readings[start:]) >= 5)
+    assert {r.device for r in ctx.readings} == {"hp"}
+    assert ctx.online("hp") is True
+    reasons = {s.device: s.reason for s in ctx.statuses if not s.online}
+    assert "cannot connect" in reasons["gone"]
+    assert "exception 4" in reasons["sick"]
+    assert not driver.is_online("gone")
+
+
+async def test_removed_devices_stop_polling(ctx, driver: ModbusDriver, device: Device) -> None:
+    async with VirtualModbusServer(
+        [TemplateUnit("heat_pump_generic", lambda: {"power_w": 1})]
+    ) as s:
+        await driver.add_device(device("hp", s.port, template="heat_pump_generic"))
+        await driver.add_device(
+            device("hp2", s.port, template="heat_pump_generic")
+        )  # shares the link
+        await ctx.wait_for(lambda: "power_w" in ctx.latest("hp") and "power_w" in ctx.latest("hp2"))
+        await driver.remove_device("hp")
+        start = len(ctx.readings)
+        await ctx.wait_for(lambda: sum(r.device == "hp2" for r in ctx.readings[start:]) >= 30)
+        assert not any(r.device == "hp" for r in ctx.readings[start:])
+
+
+def test_backoff_grows_is_capped_and_jittered() -> None:
+    rng = random.Random(7)
+    delays = [backoff_delay(n, 1.0, 30.0, rng) for n in range(12)]
+    assert all(0.5 * min(30.0, 2.0**n) <= d <= min(30.0, 2.0**n) for n, d in enumerate(delays))
+    assert max(delays) <= 30.0
+    # Jitter: many boxes failing together do not retry in lock-step.
+    assert len({round(backoff_delay(5, 1.0, 30.0, rng), 6) for _ in range(20)}) > 10
+    assert backoff_delay(10_000, 1.0, 30.0, rng) <= 30.0  # no overflow on long outages
