@@ -112,13 +112,17 @@ def start(kind: str, port: int, db_url: str, log_dir: Path) -> subprocess.Popen[
         return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log, env=env)
 
 
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-2000:]
+
+
 async def wait_ready(
     port: int, proc: subprocess.Popen[bytes], log: Path, timeout_s: float = 60
 ) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            tail = log.read_text(errors="replace")[-2000:]
+            tail = _tail(log)
             raise RuntimeError(f"server on port {port} exited with {proc.returncode}:\n{tail}")
         try:
             _, writer = await asyncio.open_connection("127.0.0.1", port)
