@@ -7,6 +7,7 @@ every feed behaves the same when the outside world misbehaves.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from abc import ABC, abstractmethod
@@ -18,7 +19,7 @@ from typing import ClassVar, Self, TypeVar
 import aiohttp
 from pydantic import ValidationError
 
-from flexcoop.cloud.adapters.cache import TTLCache
+from flexcoop.cloud.adapters.cache import CacheHit, TTLCache
 from flexcoop.cloud.adapters.series import PriceSeries, WeatherSeries, _Series
 from flexcoop.logs import event, get_logger
 from flexcoop.units import ensure_utc
@@ -74,12 +75,19 @@ class FeedAdapter(ABC):
         self._cache: TTLCache[_Series] = TTLCache(
             self.default_ttl_s if cache_ttl_s is None else cache_ttl_s, max_cache_entries, clock
         )
+        # One upstream request per key at a time: callers arriving while it runs share it
+        # (public APIs rate-limit, and a cache expiry must not fan out into N requests).
+        self._inflight: dict[Hashable, asyncio.Task[_Series]] = {}
 
     async def start(self) -> None:
         if self._session is None:
             self._session = aiohttp.ClientSession()
 
     async def stop(self) -> None:
+        pending = list(self._inflight.values())
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
         if self._owns_session and self._session is not None:
             await self._session.close()
             self._session = None
@@ -146,6 +154,22 @@ class FeedAdapter(ABC):
         hit = self._cache.get(key)
         if hit is not None and not hit.expired:
             return hit.value
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._refresh(key, load, hit))
+            self._inflight[key] = task
+            task.add_done_callback(lambda done: self._settled(key, done))
+        # A caller that gives up (cancelled) must not cancel the request the others wait for.
+        return await asyncio.shield(task)
+
+    def _settled(self, key: Hashable, task: asyncio.Task[_Series]) -> None:
+        self._inflight.pop(key, None)
+        if not task.cancelled():
+            task.exception()  # retrieved here, so nobody left waiting is not an asyncio warning
+
+    async def _refresh(
+        self, key: Hashable, load: Callable[[], Awaitable[S]], hit: CacheHit[_Series] | None
+    ) -> _Series:
         try:
             value = await load()
         except FeedUnavailableError as exc:

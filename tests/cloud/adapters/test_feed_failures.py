@@ -1,5 +1,6 @@
 """What every adapter does when the outside world misbehaves: errors, cache, stale fallback."""
 
+import asyncio
 import socket
 from datetime import UTC, datetime
 
@@ -125,3 +126,31 @@ async def test_large_bodies_are_read_whole_and_oversize_ones_refused(
     async with OpenMeteoWeather(feed_server.base_url, max_response_bytes=100_000) as weather:
         with pytest.raises(FeedUnavailableError, match="larger than 100000 bytes"):
             await weather.forecast(52.5, 13.4, *DAY)
+
+
+async def test_concurrent_callers_share_one_upstream_request(feed_server: FeedServer) -> None:
+    feed_server.serve("/v1/forecast", Reply(GOOD.body, delay_s=0.3))
+    async with OpenMeteoWeather(feed_server.base_url) as weather:
+        results = await asyncio.gather(*(weather.forecast(52.5, 13.4, *DAY) for _ in range(5)))
+        assert feed_server.hits["/v1/forecast"] == 1
+        assert all(r == results[0] for r in results)
+        # A failure reaches every waiting caller, and nothing stays in flight afterwards.
+        feed_server.serve("/v1/forecast", Reply(b"", status=503, delay_s=0.3))
+        failures = await asyncio.gather(
+            *(weather.forecast(1.0, 1.0, *DAY) for _ in range(3)), return_exceptions=True
+        )
+        assert feed_server.hits["/v1/forecast"] == 2
+        assert all(isinstance(f, FeedUnavailableError) for f in failures)
+        assert weather._inflight == {}
+
+
+async def test_a_cancelled_caller_does_not_cancel_the_others(feed_server: FeedServer) -> None:
+    feed_server.serve("/v1/forecast", Reply(GOOD.body, delay_s=0.3))
+    async with OpenMeteoWeather(feed_server.base_url) as weather:
+        impatient = asyncio.ensure_future(weather.forecast(52.5, 13.4, *DAY))
+        patient = asyncio.ensure_future(weather.forecast(52.5, 13.4, *DAY))
+        await asyncio.sleep(0.05)
+        impatient.cancel()
+        series = await patient
+        assert impatient.cancelled() and len(series.points) == 21
+        assert feed_server.hits["/v1/forecast"] == 1
