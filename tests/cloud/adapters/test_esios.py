@@ -1,9 +1,9 @@
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from flexcoop.cloud.adapters import EsiosPrices, FeedUnavailableError
+from flexcoop.cloud.adapters import EsiosPrices, FeedUnavailableError, local_day
 
 from .conftest import FeedServer, Reply, fixture_bytes
 
@@ -41,3 +41,22 @@ async def test_malformed_value_names_the_field(feed_server: FeedServer) -> None:
     async with EsiosPrices(feed_server.base_url, api_key="k") as prices:
         with pytest.raises(FeedUnavailableError, match=r"indicator\.values\.5\.datetime_utc"):
             await prices.day_ahead("ES", *DAY)
+
+
+async def test_autumn_dst_day_has_25_hourly_prices(feed_server: FeedServer) -> None:
+    doc = json.loads(fixture_bytes(FIXTURE))
+    start, end = local_day(date(2026, 10, 25), "Europe/Madrid")
+    hours = int((end - start).total_seconds() // 3600)
+    doc["indicator"]["values"] = [
+        {
+            "value": 80.0 + h,
+            "datetime_utc": (start + timedelta(hours=h)).isoformat().replace("+00:00", "Z"),
+            "geo_id": 3,
+        }
+        for h in range(hours)
+    ]
+    feed_server.serve("/indicators/600", Reply(json.dumps(doc).encode()))
+    async with EsiosPrices(feed_server.base_url, api_key="k") as prices:
+        series = await prices.day_ahead("ES", start, end)
+    assert hours == 25 and len(series.points) == 25
+    assert series.points[-1].price_eur_per_kwh == pytest.approx(0.104)
