@@ -14,15 +14,15 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from flexcoop import __version__
 from flexcoop.cloud.auth.hooks import BearerAuthorizer
 from flexcoop.cloud.auth.tokens import AuthSettings, JwtVerifier, TokenVerifier
 from flexcoop.cloud.db import make_engine, migrate_engine
 from flexcoop.cloud.registry.service import RegistryService
 from flexcoop.cloud.timeseries.service import TimeseriesService
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from flexcoop import __version__
 from flexcoop.httpapi import Api
 
 API_PREFIX = "/api/v1"

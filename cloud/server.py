@@ -13,9 +13,9 @@ import os
 import signal
 
 from aiohttp import web
+
 from flexcoop.cloud.app import CloudSettings, create_app
 from flexcoop.cloud.auth.tokens import AuthSettings
-
 from flexcoop.logs import event, get_logger, setup_logging
 
 log = get_logger(__name__)
@@ -29,6 +29,16 @@ def settings_from_env(db_url: str, open_registration: bool) -> CloudSettings:
             hs256_secret=os.environ.get("FLEXCOOP_JWT_HS256_SECRET") or None,
             es256_public_key_pem=os.environ.get("FLEXCOOP_JWT_ES256_PUBLIC_KEY") or None,
         ),
+    )
+
+
+# Bulk queries repeat der_id in the query string: allow long request lines.
+MAX_LINE_BYTES = 65_536
+
+
+def make_runner(app: web.Application) -> web.AppRunner:
+    return web.AppRunner(
+        app, handle_signals=False, max_line_size=MAX_LINE_BYTES, max_field_size=MAX_LINE_BYTES
     )
 
 
@@ -49,7 +59,7 @@ async def serve(settings: CloudSettings, host: str, port: int) -> None:
             note="no JWT key set: /api/v1 refuses all",
         )
     app = await create_app(settings)
-    runner = web.AppRunner(app, handle_signals=False)
+    runner = make_runner(app)
     await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -7,7 +7,7 @@ input is parsed and validated before the handler runs, errors come back as one J
 (``{"error": ..., "detail": [{"loc": ..., "msg": ...}]}``) and an OpenAPI 3.1 document is built
 from the same declarations and served at ``<prefix>/openapi.json`` (public).
 
-Status codes: malformed JSON, bad path or query parameters (including ``limit`` above the maximum
+Request bodies are validated strictly against their JSON schema. Status codes: malformed JSON, bad path or query parameters (including ``limit`` above the maximum
 and bad cursors) → 400; missing/invalid credentials → 401; not allowed → 403; wrong content type →
 415; body too large → 413; body fails its schema → 422; ``If-Match`` required but missing → 428;
 stale ``If-Match`` → 412 (``check_etag``).
@@ -23,10 +23,18 @@ import json
 import typing
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from datetime import datetime
+from typing import Annotated, Any, Generic, Literal, Protocol, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
 from pydantic.json_schema import models_json_schema
 
 from flexcoop.logs import get_logger
@@ -64,6 +72,20 @@ class ApiError(Exception):
     def response(self) -> web.Response:
         body = ErrorBody(error=self.error, detail=self.detail)
         return web.json_response(body.model_dump(mode="json"), status=self.status)
+
+
+def _iso_only(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("not an ISO 8601 date-time") from None
+    return value
+
+
+# A query-string timestamp: ISO 8601 with a zone only (pydantic alone would also take "0.5"
+# as seconds since the epoch).
+IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
 
 
 class PageQuery(BaseModel):
@@ -384,12 +406,13 @@ class Api:
                 413, "request body too large", [("body", f"at most {self.max_body_bytes} bytes")]
             )
         try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ApiError(400, "invalid JSON", [("body", str(exc))]) from None
-        try:
-            return route.body.model_validate(data)
+            # Strict: JSON types must match the schema (no "1" → 1, no false → 0.0); JSON mode
+            # still reads ISO timestamps and enum values from strings.
+            return route.body.model_validate_json(raw, strict=True)
         except ValidationError as exc:
+            broken = [e for e in exc.errors(include_url=False) if e["type"] == "json_invalid"]
+            if broken:
+                raise ApiError(400, "invalid JSON", [("body", broken[0]["msg"])]) from None
             raise ApiError(422, "invalid request body", _errors(exc, "body")) from None
 
     def openapi(self) -> dict[str, Any]:
@@ -532,6 +555,7 @@ __all__ = [
     "Call",
     "ErrorBody",
     "ErrorDetail",
+    "IsoDatetime",
     "Page",
     "PageQuery",
     "Reply",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from aiohttp import web
-from flexcoop.cloud.auth.tokens import Principal, TokenError, TokenVerifier
 
+from flexcoop.cloud.auth.tokens import Principal, TokenError, TokenVerifier
 from flexcoop.httpapi import Access, ApiError
 from flexcoop.logs import event, get_logger
 

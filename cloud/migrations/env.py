@@ -9,8 +9,9 @@ import asyncio
 import importlib
 
 from alembic import context
-from flexcoop.cloud.db import CLOUD_DIR, Base, make_engine
 from sqlalchemy.engine import Connection
+
+from flexcoop.cloud.db import CLOUD_DIR, Base, make_engine
 
 # Every component's tables, so autogenerate sees the whole schema.
 for tables in sorted(CLOUD_DIR.glob("*/tables.py")):

@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
 from flexcoop.cloud.api.scopes import REGISTRY_READ, REGISTRY_WRITE, der_access
 from flexcoop.cloud.app import CONTEXT, CloudContext
 from flexcoop.cloud.registry.models import (
@@ -20,8 +22,6 @@ from flexcoop.cloud.registry.models import (
     DerUpdate,
 )
 from flexcoop.cloud.registry.service import DerExists, RegistryService, UnknownDer, VersionConflict
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-
 from flexcoop.httpapi import (
     Access,
     ApiError,

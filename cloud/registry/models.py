@@ -71,14 +71,16 @@ class DerUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    location_cell: str | None = Field(None, pattern=CELL_PATTERN)
-    capabilities: dict[str, Any] | None = None
-    contract_id: str | None = Field(None, pattern=ID_PATTERN)
+    # Absent means unchanged (read with exclude_unset); an explicit null is refused, as these
+    # cannot be removed, unlike contract_id, where null unlinks the contract.
+    location_cell: str = Field(None, pattern=CELL_PATTERN)  # type: ignore[assignment]
+    capabilities: dict[str, Any] = Field(None)  # type: ignore[arg-type]
+    contract_id: str | None = Field(None, pattern=ID_PATTERN, description="null unlinks")
 
     @field_validator("capabilities")
     @classmethod
-    def _caps(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        return None if value is None else _bounded_capabilities(value)
+    def _caps(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _bounded_capabilities(value)
 
 
 class Der(BaseModel):

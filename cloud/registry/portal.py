@@ -8,6 +8,7 @@ from __future__ import annotations
 from html import escape
 
 from aiohttp import web
+
 from flexcoop.cloud.app import CONTEXT, CloudContext
 from flexcoop.cloud.registry.models import DerStatus
 

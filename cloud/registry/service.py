@@ -16,6 +16,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Select, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
 from flexcoop.cloud.db import bulk_source
 from flexcoop.cloud.registry.models import (
     KIND_PATTERN,
@@ -27,10 +31,6 @@ from flexcoop.cloud.registry.models import (
     DerUpdate,
 )
 from flexcoop.cloud.registry.tables import DerEventRow, DerRow
-from sqlalchemy import Select, func, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
 from flexcoop.logs import event, get_logger
 from flexcoop.units import ensure_utc, utcnow
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flexcoop.cloud.db import Base, UtcDateTime
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
+
+from flexcoop.cloud.db import Base, UtcDateTime
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 BIGINT_PK = BigInteger().with_variant(Integer(), "sqlite")

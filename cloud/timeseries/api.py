@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from aiohttp import web
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
 from flexcoop.cloud.api.scopes import TIMESERIES_READ, TIMESERIES_WRITE, der_access
 from flexcoop.cloud.app import CONTEXT, CloudContext
 from flexcoop.cloud.auth.tokens import Principal
@@ -24,12 +26,11 @@ from flexcoop.cloud.timeseries.models import (
     TelemetryPoint,
 )
 from flexcoop.cloud.timeseries.service import TimeseriesInputError, TimeseriesService
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
-
 from flexcoop.httpapi import (
     Access,
     ApiError,
     Call,
+    IsoDatetime,
     Page,
     PageQuery,
     Reply,
@@ -46,8 +47,8 @@ DerId = Annotated[str, Field(pattern=ID_PATTERN)]
 
 
 class _Window(BaseModel):
-    start: AwareDatetime
-    end: AwareDatetime
+    start: IsoDatetime
+    end: IsoDatetime
 
     @model_validator(mode="after")
     def _ordered(self) -> _Window:
@@ -58,7 +59,7 @@ class _Window(BaseModel):
 
 class TimeseriesQuery(PageQuery, _Window):
     series: str | None = Field(None, pattern=SERIES_PATTERN)
-    der_id: list[DerId] | None = Field(None, max_length=1000, description="repeat for several")
+    der_id: list[DerId] | None = Field(None, max_length=100, description="repeat for several")
     resolution: Resolution = Resolution.QUARTER_HOUR
 
 
@@ -73,8 +74,8 @@ class IngestBody(BaseModel):
 
 
 class FlexOfferQuery(PageQuery):
-    der_id: list[DerId] | None = Field(None, max_length=1000)
-    created_after: AwareDatetime | None = None
+    der_id: list[DerId] | None = Field(None, max_length=100)
+    created_after: IsoDatetime | None = None
 
 
 class FlexOfferPage(Page[FlexOffer]):
@@ -95,7 +96,7 @@ class FlexOfferCreated(BaseModel):
 class PortfolioQuery(_Window):
     model_config = ConfigDict(extra="forbid")
 
-    der_id: list[DerId] | None = Field(None, max_length=1000)
+    der_id: list[DerId] | None = Field(None, max_length=100)
 
 
 class PortfolioFlex(BaseModel):

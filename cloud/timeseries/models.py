@@ -6,10 +6,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from flexcoop.cloud.registry.models import ID_PATTERN
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from pydantic.dataclasses import dataclass
 
+from flexcoop.cloud.registry.models import ID_PATTERN
 from flexcoop.units import UnitError, ensure_utc, parse_unit
 
 SERIES_PATTERN = r"^[a-z][a-z0-9_.]{0,63}$"

@@ -15,6 +15,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Select, and_, bindparam, delete, func, insert, literal, select, text, tuple_
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from flexcoop.cloud.db import UtcDateTime, bulk_source, sql_least_greatest
 from flexcoop.cloud.timeseries.models import (
     MAX_OFFER_INTERVALS,
@@ -32,9 +35,6 @@ from flexcoop.cloud.timeseries.tables import (
     FlexOfferRow,
     RawSampleRow,
 )
-from sqlalchemy import Select, and_, bindparam, delete, func, insert, literal, select, text, tuple_
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from flexcoop.logs import event, get_logger
 from flexcoop.units import ensure_utc, floor_interval, to_canonical, utcnow
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flexcoop.cloud.db import Base, UtcDateTime
 from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
+
+from flexcoop.cloud.db import Base, UtcDateTime
 
 BIGINT_PK = BigInteger().with_variant(Integer(), "sqlite")
 

@@ -22,10 +22,12 @@ import asyncpg
 import jwt
 import pytest
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from flexcoop.cloud.app import CloudSettings, create_app
 from flexcoop.cloud.auth.tokens import AuthSettings
 from flexcoop.cloud.db import make_engine, migrate
-from sqlalchemy.ext.asyncio import AsyncEngine
+from flexcoop.cloud.server import make_runner
 
 PG_SERVER = os.environ.get("FLEXCOOP_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 JWT_SECRET = "test-secret-" + "x" * 32
@@ -183,7 +185,7 @@ def cloud_settings(db_url: str) -> CloudSettings:
 async def cloud(cloud_settings: CloudSettings) -> AsyncIterator[CloudClient]:
     """A live cloud on a free port of 127.0.0.1 over the test database."""
     app = await create_app(cloud_settings)
-    runner = web.AppRunner(app)
+    runner = make_runner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

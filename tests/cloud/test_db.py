@@ -8,6 +8,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from flexcoop.cloud.db import (
     CLOUD_DIR,
     Base,
@@ -18,8 +21,6 @@ from flexcoop.cloud.db import (
     migrate,
     version_locations,
 )
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 def test_urls_map_onto_async_drivers() -> None:

@@ -9,6 +9,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+
 from flexcoop.cloud.auth.tokens import AuthSettings, JwtVerifier, TokenError
 
 SECRET = "s" * 64

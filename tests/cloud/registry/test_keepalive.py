@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from flexcoop.cloud.registry.models import DerStatus
 from flexcoop.cloud.registry.service import RegistryService
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
+
 from flexcoop.cloud.registry.models import DerStatus, DerType, DerUpdate
 from flexcoop.cloud.registry.service import (
     DerExists,
@@ -12,7 +14,6 @@ from flexcoop.cloud.registry.service import (
     UnknownDer,
     VersionConflict,
 )
-from pydantic import ValidationError
 
 T0 = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from flexcoop.cloud.timeseries.service import TimeseriesInputError, TimeseriesService
 
 T0 = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)

@@ -6,9 +6,10 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
+
 from flexcoop.cloud.timeseries.models import Resolution, TelemetryPoint
 from flexcoop.cloud.timeseries.service import TimeseriesInputError, TimeseriesService
-from pydantic import ValidationError
 
 T0 = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 NOW = T0 + timedelta(hours=2)

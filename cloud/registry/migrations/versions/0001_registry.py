@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
 from flexcoop.cloud.db import UtcDateTime
 
 revision: str = "registry_0001"
