@@ -83,6 +83,9 @@ def to_dr_event(event: m.Event, now: datetime) -> DrEvent:
         test_event=event.descriptor.test_event,
         response_required=event.response_required is m.ResponseRequired.ALWAYS,
         vtn_status=event.descriptor.event_status.value,
+        start_after=period.start_after or timedelta(0),
+        ramp_up=period.ramp_up or timedelta(0),
+        recovery=period.recovery or timedelta(0),
     )
 
 

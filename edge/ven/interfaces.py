@@ -65,6 +65,11 @@ class DrEvent:
     test_event: bool = False
     response_required: bool = True
     vtn_status: str = ""  # far|near|active|completed|cancelled|none as the VTN said
+    # Randomisation window (xcal tolerance startafter): the demand manager starts at a random
+    # offset in [0, start_after) so that a fleet does not switch in the same second.
+    start_after: timedelta = timedelta(0)
+    ramp_up: timedelta = timedelta(0)
+    recovery: timedelta = timedelta(0)
 
     @property
     def end(self) -> datetime:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Self
 
@@ -221,9 +221,9 @@ class Ven:
         self._events.records[event_id] = record.model_copy(
             update={"opt": m.OptType.OPT_OUT, "reason": str(reason)}
         )
-        await self._state.set_events(self._events.records)
-        await self._record_opt(msg, [])
         await self._queue(S.EI_OPT, msg)
+        await self._keep(self._state.set_events(self._events.records))
+        await self._record_opt(msg, [])
         return msg.opt_id
 
     async def set_availability(
@@ -248,8 +248,8 @@ class Ven:
             vavailability=spans,
             created_date_time=utcnow(),
         )
-        await self._record_opt(msg, spans)
         await self._queue(S.EI_OPT, msg)
+        await self._record_opt(msg, spans)
         return msg.opt_id
 
     async def cancel_opt(self, opt_id: str) -> None:
@@ -257,8 +257,8 @@ class Ven:
         if record is None:
             raise KeyError(f"unknown opt {opt_id!r}")
         self._opts[opt_id] = record.model_copy(update={"cancelled": True})
-        await self._state.set_opts(self._opts)
         await self._queue(S.EI_OPT, m.OadrCancelOpt(opt_id=opt_id, ven_id=""))
+        await self._keep(self._state.set_opts(self._opts))
 
     async def send_flex_offer(self) -> int:
         """Push the 24 h flex offer now for every standing request; how many were queued."""
@@ -281,7 +281,16 @@ class Ven:
             modification_number=msg.modification_number,
             windows=[(w.start, w.duration.total_seconds()) for w in spans],
         )
-        await self._state.set_opts(self._opts)
+        await self._keep(self._state.set_opts(self._opts))
+
+    async def _keep(self, write: Awaitable[None]) -> None:
+        """Save bookkeeping state; the message itself is already queued, so a store outage
+        costs only this copy (it is rewritten with the next change) and is not raised."""
+        try:
+            await write
+        except StoreUnavailableError as exc:
+            self._note_error(f"store: {exc}")
+            event(log, "ven_state_not_saved", level=30, error=str(exc))
 
     async def _send_loop(self) -> None:
         while not self._stopping.is_set():

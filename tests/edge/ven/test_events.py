@@ -31,7 +31,12 @@ def make_event(
             created_date_time=now,
             event_status=status,
         ),
-        active_period=m.ActivePeriod(start=now + start_in, duration=duration),
+        active_period=m.ActivePeriod(
+            start=now + start_in,
+            duration=duration,
+            start_after=timedelta(minutes=2),
+            ramp_up=timedelta(minutes=1),
+        ),
         signals=[
             m.EventSignal(
                 signal_id="sig-1",
@@ -66,6 +71,7 @@ async def test_event_opt_in_and_state(vtn: RecordingVtn, store, telemetry):
     assert resp.request_id == msg.request_id and created.ven_id in vtn.registrations.values()
     [seen] = handler.seen
     assert seen.status is EventState.PENDING and seen.start == ev.active_period.start
+    assert (seen.start_after, seen.ramp_up) == (timedelta(minutes=2), timedelta(minutes=1))
     signal = seen.signals[0]
     # kW on the wire, W for the demand manager; intervals follow each other
     assert signal.unit == "W" and [i.value for i in signal.intervals] == [1500.0, 2500.0]

@@ -181,3 +181,30 @@ async def test_rejected_messages_leave_the_queue_into_the_event_log(
     assert "HTTP 400" in rejected[0].data["error"] and "2 attempts" in rejected[1].data["error"]
     assert status.rejected == 2 and status.outbox_backlog == 0
     assert await store.outbox_size() == 0
+
+
+async def test_store_outage_holds_messages_in_memory_in_order(
+    vtn: RecordingVtn, tmp_path: Path, telemetry: StaticTelemetry
+):
+    import shutil
+
+    data = tmp_path / "data"
+    async with Store(data, retry_interval_s=0.05) as store:
+        async with make_ven(vtn.url, store, telemetry) as ven:
+            await ven.wait_registered()
+            vtn.http_status["oadrCreateOpt"] = deque([503] * 10_000)  # keep them queued
+            start = utcnow() + timedelta(hours=1)
+            before = await ven.set_availability([(start, timedelta(hours=1))], m.OptType.OPT_OUT)
+            shutil.rmtree(data)
+            data.write_text("")  # the data partition is gone
+            during = [
+                await ven.set_availability([(start, timedelta(hours=h))], m.OptType.OPT_OUT)
+                for h in (2, 3)
+            ]
+            assert ven.outbox.memory_backlog == 2 and ven.status().outbox_backlog == 3
+            data.unlink()  # and back
+            vtn.http_status.clear()
+            await vtn.wait_for(lambda: len(vtn.of_type(m.OadrCreateOpt)) == 3)
+            await vtn.wait_for(lambda: ven.status().outbox_backlog == 0)
+    assert [o.opt_id for o in vtn.of_type(m.OadrCreateOpt)] == [before, *during]
+    assert ven.outbox.dropped == 0

@@ -94,3 +94,23 @@ async def test_refused_registration_is_reported_not_fatal(vtn: RecordingVtn, sto
         await vtn.wait_for(lambda: len(vtn.of_type(m.OadrCreatePartyRegistration)) >= 3)
         reg = await ven.wait_registered()
     assert reg.ven_id in vtn.registrations.values()
+
+
+async def test_invalid_id_on_delivery_reregisters_and_resends(vtn: RecordingVtn, store, telemetry):
+    from collections import deque
+    from datetime import timedelta
+
+    from flexcoop.units import utcnow
+
+    async with make_ven(vtn.url, store, telemetry) as ven:
+        first = await ven.wait_registered()
+        vtn.response_code["oadrCreateOpt"] = deque([m.ResponseCode.INVALID_ID])
+        opt_id = await ven.set_availability(
+            [(utcnow() + timedelta(hours=1), timedelta(hours=1))], m.OptType.OPT_OUT
+        )
+        await vtn.wait_for(lambda: len(vtn.of_type(m.OadrCreateOpt)) == 2)
+        second = ven.status()
+    refused, accepted = vtn.of_type(m.OadrCreateOpt)
+    assert refused.opt_id == accepted.opt_id == opt_id
+    assert refused.ven_id == first.ven_id and accepted.ven_id == second.ven_id != first.ven_id
+    assert len(vtn.of_type(m.OadrCreatePartyRegistration)) == 2
