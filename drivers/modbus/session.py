@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections.abc import Callable
+from typing import TypeVar
 
 from flexcoop.drivers.base import (
     DeviceUnavailableError,
@@ -25,6 +27,8 @@ from flexcoop.logs import event, get_logger
 from flexcoop.units import utcnow
 
 log = get_logger(__name__)
+
+T = TypeVar("T")
 
 DRIVER_NAME = "modbus"
 # SunSpec model blocks are contiguous and fully readable, so one read may span a whole model.
@@ -120,7 +124,7 @@ class DeviceSession:
         self._rejected.clear()
         if info != self.info:
             self.info = info
-            self._ctx.describe(info)
+            self._report(self._ctx.describe, info)
             event(
                 log,
                 "modbus_device_described",
@@ -191,19 +195,26 @@ class DeviceSession:
             failures = 0
             self._set_online()
             self._seen = True
-            self._ctx.emit(readings)
+            self._report(self._ctx.emit, readings)
             await asyncio.sleep(max(0.0, started + self.config.poll_interval_s - loop.time()))
+
+    def _report(self, call: Callable[[T], None], arg: T) -> None:
+        """Hand something to the runtime; its failure is its bug, not this device's outage."""
+        try:
+            call(arg)
+        except Exception:
+            log.exception("modbus_context_failed", extra={"fields": {"device": self.id}})
 
     def _set_online(self) -> None:
         if self._online is not True:
             self._online = True
-            self._ctx.set_status(DeviceStatus(self.id, online=True))
+            self._report(self._ctx.set_status, DeviceStatus(self.id, online=True))
             event(log, "modbus_device_online", device=self.id, link=str(self.link.key))
 
     def _set_offline(self, reason: str) -> None:
         if self._online is not False:
             self._online = False
-            self._ctx.set_status(DeviceStatus(self.id, online=False, reason=reason))
+            self._report(self._ctx.set_status, DeviceStatus(self.id, online=False, reason=reason))
             event(log, "modbus_device_offline", logging.WARNING, device=self.id, reason=reason)
 
     # -- control -----------------------------------------------------------------------------

@@ -18,31 +18,25 @@ class RecordingContext:
         self.readings: list[Reading] = []
         self.statuses: list[DeviceStatus] = []
         self.infos: dict[str, DeviceInfo] = {}
-        self._changed = asyncio.Condition()
-
-    def _notify(self) -> None:
-        async def wake() -> None:
-            async with self._changed:
-                self._changed.notify_all()
-
-        asyncio.get_running_loop().create_task(wake())
+        self._changed = asyncio.Event()
 
     def emit(self, readings: Sequence[Reading]) -> None:
         self.readings.extend(readings)
-        self._notify()
+        self._changed.set()
 
     def set_status(self, status: DeviceStatus) -> None:
         self.statuses.append(status)
-        self._notify()
+        self._changed.set()
 
     def describe(self, info: DeviceInfo) -> None:
         self.infos[info.id] = info
-        self._notify()
+        self._changed.set()
 
     async def wait_for(self, condition: Callable[[], object], timeout_s: float = 15.0) -> None:
         async with asyncio.timeout(timeout_s):
-            async with self._changed:
-                await self._changed.wait_for(condition)
+            while not condition():
+                self._changed.clear()
+                await self._changed.wait()
 
     def latest(self, device: str) -> dict[str, Reading]:
         out: dict[str, Reading] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import socket
 from collections.abc import Callable
@@ -98,3 +99,35 @@ def test_backoff_grows_is_capped_and_jittered() -> None:
     # Jitter: many boxes failing together do not retry in lock-step.
     assert len({round(backoff_delay(5, 1.0, 30.0, rng), 6) for _ in range(20)}) > 10
     assert backoff_delay(10_000, 1.0, 30.0, rng) <= 30.0  # no overflow on long outages
+
+
+async def test_a_failing_runtime_callback_does_not_stop_polling(device: Device) -> None:
+    class Flaky:
+        def __init__(self) -> None:
+            self.calls = 0
+            self.readings: list[object] = []
+            self.enough = asyncio.Event()
+
+        def emit(self, readings: object) -> None:
+            self.calls += 1
+            if self.calls % 2:
+                raise RuntimeError("store full")
+            self.readings.append(readings)
+            if len(self.readings) >= 3:
+                self.enough.set()
+
+        def set_status(self, status: object) -> None:
+            raise RuntimeError("monitor down")
+
+        def describe(self, info: object) -> None:
+            raise RuntimeError("registry down")
+
+    flaky = Flaky()
+    async with VirtualModbusServer(
+        [TemplateUnit("heat_pump_generic", lambda: {"power_w": 7})]
+    ) as s:
+        async with ModbusDriver(flaky) as driver:
+            await driver.add_device(device("hp", s.port, template="heat_pump_generic"))
+            async with asyncio.timeout(15):
+                await flaky.enough.wait()
+            assert driver.is_online("hp")
