@@ -20,10 +20,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
-from flexcoop.edge.model import DeviceInfo, DeviceKind, DeviceStatus, Point, Reading
 from pydantic import BaseModel, ConfigDict, Field
+
+from flexcoop.edge.model import DeviceInfo, DeviceKind, DeviceStatus, Point, Reading
 
 
 class DriverError(Exception):
@@ -77,6 +79,11 @@ class DiscoveredDevice(BaseModel):
 
 class DriverContext(Protocol):
     """What the runtime offers a driver. Implementations must be cheap and non-blocking."""
+
+    def now(self) -> datetime:
+        """The box's clock (tz-aware UTC): drivers timestamp readings with it, so a simulated
+        run (the demo's accelerated day) gets simulated timestamps end to end."""
+        ...
 
     def emit(self, readings: Sequence[Reading]) -> None: ...
 

@@ -12,7 +12,8 @@ import contextlib
 import random
 import signal
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -25,6 +26,7 @@ from flexcoop.edge.devices import DeviceRegistry
 from flexcoop.edge.model import CommandResult, DeviceInfo, DeviceStatus, Reading
 from flexcoop.edge.store import Store
 from flexcoop.logs import event, get_logger, setup_logging
+from flexcoop.units import utcnow
 
 log = get_logger(__name__)
 
@@ -34,6 +36,9 @@ class _DriverContext:
 
     def __init__(self, daemon: OsbDaemon) -> None:
         self._daemon = daemon
+
+    def now(self) -> datetime:
+        return self._daemon.clock()
 
     def emit(self, readings: Sequence[Reading]) -> None:
         d = self._daemon
@@ -53,8 +58,11 @@ class _DriverContext:
 
 
 class OsbDaemon:
-    def __init__(self, config: OsbConfig) -> None:
+    """The box. ``clock`` is only ever replaced by simulations (the demo runs a day a minute)."""
+
+    def __init__(self, config: OsbConfig, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.config = config
+        self.clock = clock
         self.bus = Bus()
         self.registry = DeviceRegistry(self.bus)
         self.store = Store(

@@ -24,7 +24,6 @@ from flexcoop.drivers.modbus.sunspec_models import DEFAULT_BASES
 from flexcoop.drivers.modbus.templates import resolve_template
 from flexcoop.edge.model import DeviceInfo, DeviceStatus, Quality, Reading
 from flexcoop.logs import event, get_logger
-from flexcoop.units import utcnow
 
 log = get_logger(__name__)
 
@@ -156,7 +155,7 @@ class DeviceSession:
                     )
                 continue
             image.put(batch.register, batch.address, words)
-        ts = utcnow()
+        ts = self._ctx.now()
         readings = []
         for name, rp in self._points.items():
             if not all(image.has(s) for s in rp.spans()):

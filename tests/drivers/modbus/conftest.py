@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime
 
 import pytest
 
 from flexcoop.drivers.modbus import ModbusDeviceConfig, ModbusDriver
 from flexcoop.edge.model import DeviceInfo, DeviceStatus, Reading
+from flexcoop.units import utcnow
 
 
 class RecordingContext:
@@ -27,6 +29,9 @@ class RecordingContext:
     def set_status(self, status: DeviceStatus) -> None:
         self.statuses.append(status)
         self._changed.set()
+
+    def now(self) -> datetime:
+        return utcnow()
 
     def describe(self, info: DeviceInfo) -> None:
         self.infos[info.id] = info

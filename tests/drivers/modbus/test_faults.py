@@ -6,11 +6,13 @@ import asyncio
 import random
 import socket
 from collections.abc import Callable
+from datetime import datetime
 
 from flexcoop.drivers.modbus import ModbusDeviceConfig, ModbusDriver
 from flexcoop.drivers.modbus.session import backoff_delay
 from flexcoop.edge.model import Quality
 from flexcoop.hardware.virtual.sunspec_server import SunSpecUnit, TemplateUnit, VirtualModbusServer
+from flexcoop.units import utcnow
 
 Device = Callable[..., ModbusDeviceConfig]
 
@@ -115,6 +117,9 @@ async def test_a_failing_runtime_callback_does_not_stop_polling(device: Device) 
             self.readings.append(readings)
             if len(self.readings) >= 3:
                 self.enough.set()
+
+        def now(self) -> datetime:
+            return utcnow()
 
         def set_status(self, status: object) -> None:
             raise RuntimeError("monitor down")

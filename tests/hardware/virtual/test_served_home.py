@@ -16,6 +16,7 @@ from flexcoop.edge.model import DeviceInfo, DeviceKind, DeviceStatus, Quality, R
 from flexcoop.hardware.virtual.clock import SimClock
 from flexcoop.hardware.virtual.home import HomeConfig, VirtualHome
 from flexcoop.hardware.virtual.serve import ServedHome, serve_home
+from flexcoop.units import utcnow
 
 START = datetime(2026, 6, 21, 11, 0, tzinfo=UTC)  # midsummer noon: the PV produces
 
@@ -30,6 +31,9 @@ class Recorder:
     def emit(self, readings: Sequence[Reading]) -> None:
         self.readings.extend(readings)
         self.changed.set()
+
+    def now(self) -> datetime:
+        return utcnow()
 
     def set_status(self, status: DeviceStatus) -> None:
         self.statuses.append(status)
