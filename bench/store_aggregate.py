@@ -50,7 +50,6 @@ def value_at(point: int, step: int, step_s: int) -> float:
 def bulk_load(db_path: Path, points: int, start_ms: int, steps: int, step_s: int) -> int:
     conn = sqlite3.connect(db_path, isolation_level=None)
     conn.execute("PRAGMA synchronous = OFF")  # set-up only; the store itself never does this
-    conn.execute("BEGIN")
     for p in range(points):
         unit = Unit.WH if is_energy(p) else Unit.W
         conn.execute(
@@ -64,13 +63,14 @@ def bulk_load(db_path: Path, points: int, start_ms: int, steps: int, step_s: int
             yield (p + 1, start_ms + i * step_ms, value_at(p, i, step_s))
 
     for p in range(points):
+        conn.execute("BEGIN")  # one transaction per point keeps the WAL small
         conn.executemany("INSERT INTO reading (series, ts_ms, value) VALUES (?, ?, ?)", rows(p))
         conn.execute(
             "INSERT INTO aggregate_pending (series, start_ms) "
             f"SELECT DISTINCT series, ts_ms - ts_ms % {INTERVAL_MS} FROM reading WHERE series = ?",
             (p + 1,),
         )
-    conn.execute("COMMIT")
+        conn.execute("COMMIT")
     conn.close()
     return points * steps
 

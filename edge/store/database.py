@@ -423,8 +423,15 @@ class Database:
                     "SELECT min(ts_ms) FROM reading WHERE series = ? AND ts_ms >= ?",
                     (series, hi),
                 ).fetchone()[0]
-                if nxt is not None and nxt - nxt % INTERVAL_MS + INTERVAL_MS <= until_ms:
-                    hi = nxt - nxt % INTERVAL_MS + INTERVAL_MS
+                if nxt is not None:
+                    k = nxt - nxt % INTERVAL_MS
+                    pending = conn.execute(
+                        "SELECT 1 FROM aggregate_pending WHERE series = ? AND start_ms = ?",
+                        (series, k),
+                    ).fetchone()
+                    # A pending one is redone by its own run anyway; an open one must wait.
+                    if pending is None and k + INTERVAL_MS <= until_ms:
+                        hi = k + INTERVAL_MS
                 row = conn.execute(
                     "SELECT value FROM reading WHERE series = ? AND ts_ms < ? "
                     "ORDER BY ts_ms DESC LIMIT 1",

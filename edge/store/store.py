@@ -89,6 +89,7 @@ class Store:
         self._buffer: deque[Reading] = deque()
         self._inflight = 0
         self._dropped = 0
+        self._dropping = False
         self._rejected = 0
         self._pruned_before_ms = 0
         self._writable = False
@@ -198,6 +199,7 @@ class Store:
             raise
         if not self._writable and self._error:
             event(log, "store_writable_again", dropped_readings=self._dropped)
+        self._dropping = False
         self._writable = True
         self._error = ""
         return result
@@ -218,7 +220,8 @@ class Store:
         if excess > 0:
             for _ in range(excess):
                 buf.popleft()
-            if not self._dropped:
+            if not self._dropping:
+                self._dropping = True  # once per outage, not once per reading
                 event(log, "store_dropping_readings", max_buffer=self.max_buffer)
             self._dropped += excess
 
