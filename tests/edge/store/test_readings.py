@@ -118,3 +118,15 @@ async def test_readings_added_before_start_are_kept(tmp_path: Path, t0: datetime
     async with store:
         await store.flush()
         assert [r.value for r in await store.latest()] == [1.0]
+
+
+async def test_stop_commits_what_is_still_buffered(tmp_path: Path, t0: datetime) -> None:
+    store = Store(tmp_path, flush_interval_s=3600)  # the writer would not get to it in time
+    await store.start()
+    store.add_readings(
+        [Reading("m", "p", float(i), Unit.W, t0 + timedelta(seconds=i)) for i in range(50)]
+    )
+    await store.stop()
+    assert store.health().ok is False and store.health().error == "store stopped"
+    async with Store(tmp_path) as again:
+        assert len(await again.history("m", "p", t0, t0 + timedelta(hours=1))) == 50

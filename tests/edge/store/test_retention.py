@@ -1,3 +1,4 @@
+import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -56,3 +57,17 @@ async def test_late_reading_into_pruned_time_is_rejected_not_resurrected(
         (agg,) = await store.aggregates("m", "p", t0, t0 + Q)
         assert (agg.count, agg.max) == (3, 3.0)
         assert store.health().rejected_readings == 1
+
+
+async def test_roll_up_and_retention_also_run_by_themselves(tmp_path: Path, t0: datetime) -> None:
+    async with Store(tmp_path, maintenance_interval_s=3600) as store:
+        store.add_readings([Reading("m", "p", float(i), Unit.W, t0 + i * Q) for i in range(4)])
+    # Reopened with a 15-minute raw window and a fast maintenance tick: nobody calls
+    # aggregate_now() or prune(), yet the readings get rolled up and then pruned.
+    async with Store(tmp_path, raw_retention_days=15 / 1440, maintenance_interval_s=0.02) as store:
+        for _ in range(1000):
+            if not await store.history("m", "p", t0, t0 + DAY):
+                break
+            await asyncio.sleep(0.01)
+        assert await store.history("m", "p", t0, t0 + DAY) == []
+        assert [a.last for a in await store.aggregates("m", "p", t0, t0 + DAY)] == [0, 1, 2, 3]
