@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
+from collections.abc import Awaitable, Callable
 
 from flexcoop.edge.store import OutboxItem, Store, StoreUnavailableError
 from flexcoop.edge.ven.transport import (
@@ -31,6 +32,8 @@ log = get_logger(__name__)
 SERVICES = (m.ServiceName.EI_EVENT, m.ServiceName.EI_REPORT, m.ServiceName.EI_OPT)
 REJECTED_EVENT_KIND = "ven_outbox_rejected"
 _ENVELOPE_VERSION = 1
+
+AnswerHandler = Callable[[m.OadrMessage], Awaitable[None]]
 
 
 def channel_for(service: str) -> str:
@@ -132,8 +135,13 @@ class Outbox:
         self.pending = total
         return total
 
-    async def deliver(self, client: VtnClient, ven_id: str) -> int:
+    async def deliver(
+        self, client: VtnClient, ven_id: str, on_answer: AnswerHandler | None = None
+    ) -> int:
         """Send everything queued, channel by channel in FIFO order; the number delivered.
+
+        ``on_answer`` sees each acknowledged message's answer (an oadrUpdatedReport may carry
+        an oadrCancelReport).
 
         Stops at the first message that cannot be delivered now (the exception propagates:
         ``VtnUnavailableError`` → back off; ``VtnInvalidIdError`` → re-register), so later
@@ -148,35 +156,38 @@ class Outbox:
                 if not items:
                     break
                 for item in items:
-                    await self._deliver_one(client, service, ven_id, item)
+                    answer = await self._deliver_one(client, service, ven_id, item)
                     count += 1
+                    if answer is not None and on_answer is not None:
+                        await on_answer(answer)
         return count
 
     async def _deliver_one(
         self, client: VtnClient, service: str, ven_id: str, item: OutboxItem
-    ) -> None:
+    ) -> m.OadrMessage | None:
         item_id, payload, attempts = item.id, item.payload, item.attempts
         try:
             body = encode(with_ven_id(unwrap(payload), ven_id))
         except (ValueError, CodecError) as exc:
             await self._reject(service, item_id, payload, f"cannot encode: {exc}")
-            return
+            return None
         try:
-            await client.post(service, body)
+            answer = await client.post(service, body)
         except VtnInvalidIdError:
             raise
         except VtnRejectedError as exc:
             await self._reject(service, item_id, body, str(exc))
-            return
+            return None
         except VtnServerError as exc:
             if attempts + 1 >= self._max_server_errors:
                 await self._reject(service, item_id, body, f"{exc} ({attempts + 1} attempts)")
-                return
+                return None
             await self._store.outbox_fail(item_id, str(exc))
             raise
         await self._store.outbox_ack([item_id])
         self.pending -= 1
         self.delivered += 1
+        return answer
 
     async def _reject(self, service: str, item_id: int, body: bytes, error: str) -> None:
         """A message the VTN will never accept: keep it in the event log, free the channel."""

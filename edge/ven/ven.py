@@ -300,7 +300,7 @@ class Ven:
             if reg is None or self._client is None:
                 continue
             try:
-                await self.outbox.deliver(self._client, reg.ven_id)
+                await self.outbox.deliver(self._client, reg.ven_id, self._on_answer)
                 self._send_backoff.reset()
             except VtnInvalidIdError as exc:
                 await self._lost_registration(str(exc))
@@ -317,6 +317,10 @@ class Ven:
             except Exception as exc:
                 self._unexpected("send", exc)
                 await self._sleep(self._send_backoff.next_delay())
+
+    async def _on_answer(self, answer: m.OadrMessage) -> None:
+        if isinstance(answer, m.OadrUpdatedReport) and answer.cancel_report is not None:
+            await self._dispatch(answer.cancel_report)
 
     # -- reports -----------------------------------------------------------------------------
     async def _report_loop(self) -> None:

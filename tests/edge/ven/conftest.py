@@ -51,6 +51,7 @@ class RecordingVtn:
         self.http_status: dict[str, deque[int]] = {}  # message type → statuses to answer next
         self.response_code: dict[str, deque[int]] = {}  # message type → eiResponse codes next
         self.peer_certs: list[dict[str, Any]] = []
+        self.cancel_on_update: m.OadrCancelReport | None = None  # piggybacked, sent once
         self._runner: web.AppRunner | None = None
         self.arrived = asyncio.Event()
 
@@ -157,7 +158,8 @@ class RecordingVtn:
             case m.OadrRequestEvent():
                 return m.OadrDistributeEvent(response=resp, vtn_id=self.vtn_id, events=self.events)
             case m.OadrUpdateReport():
-                return m.OadrUpdatedReport(response=resp, ven_id=msg.ven_id)
+                cancel, self.cancel_on_update = self.cancel_on_update, None
+                return m.OadrUpdatedReport(response=resp, ven_id=msg.ven_id, cancel_report=cancel)
             case m.OadrCreateOpt():
                 return m.OadrCreatedOpt(response=resp, opt_id=msg.opt_id)
             case m.OadrCancelOpt():

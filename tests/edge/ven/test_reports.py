@@ -233,3 +233,16 @@ async def test_vtn_requests_on_register_and_poll(vtn: RecordingVtn, store, telem
     order = [type(msg) for s, msg in vtn.received if s == "EiReport"]
     assert order.index(m.OadrCreatedReport) < order.index(m.OadrUpdateReport)
     assert vtn.invalid == []
+
+
+async def test_cancel_piggybacked_on_updated_report(vtn: RecordingVtn, store, telemetry):
+    usage = request("TELEMETRY_USAGE", ["meter.power_w"], 1, 1)
+    vtn.register_report_requests = [usage]
+    cancel = m.OadrCancelReport(report_request_ids=[usage.report_request_id])
+    vtn.cancel_on_update = cancel
+    async with make_ven(vtn.url, store, telemetry) as ven:
+        await ven.wait_registered()
+        await vtn.wait_for(lambda: bool(vtn.of_type(m.OadrCanceledReport)))
+        assert ven.status().report_requests == 0
+    [canceled] = vtn.of_type(m.OadrCanceledReport)
+    assert canceled.pending_reports == [] and canceled.response.request_id == cancel.request_id
