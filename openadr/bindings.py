@@ -22,6 +22,7 @@ from flexcoop.openadr.xmlspec import (
     Wrap,
     decode_spec,
     encode_nodes,
+    escape,
     format_value,
     parse_value,
     q,
@@ -56,22 +57,26 @@ _POWER_ATTRS = q("power", "powerAttributes")
 _PULSE = q("oadr", "pulseFactor")
 
 
-def _encode_item_base(parent: etree._Element, item: m.ItemBase) -> None:
+def _encode_item_base(out: list[str], item: m.ItemBase) -> None:
     info = m.ITEM_KINDS[item.kind]
     ns = info.namespace
-    el = etree.SubElement(parent, q(ns, item.kind.value))
-    etree.SubElement(el, q(ns, "itemDescription")).text = item.description
-    etree.SubElement(el, q(ns, "itemUnits")).text = item.units
+    tag = f"{ns}:{item.kind.value}"
+    out.append(
+        f"<{tag}><{ns}:itemDescription>{escape(item.description)}</{ns}:itemDescription>"
+        f"<{ns}:itemUnits>{escape(item.units)}</{ns}:itemUnits>"
+    )
     if info.si_scale:
-        etree.SubElement(el, _SI).text = item.si_scale_code.value
+        out.append(f"<scale:siScaleCode>{item.si_scale_code.value}</scale:siScaleCode>")
     if info.power_attributes:
         attrs = item.power_attributes or m.PowerAttributes()
-        pa = etree.SubElement(el, _POWER_ATTRS)
-        etree.SubElement(pa, q("power", "hertz")).text = format_value(DEC, attrs.hertz)
-        etree.SubElement(pa, q("power", "voltage")).text = format_value(DEC, attrs.voltage)
-        etree.SubElement(pa, q("power", "ac")).text = format_value(BOOL, attrs.ac)
+        out.append(
+            f"<power:powerAttributes><power:hertz>{format_value(DEC, attrs.hertz)}</power:hertz>"
+            f"<power:voltage>{format_value(DEC, attrs.voltage)}</power:voltage>"
+            f"<power:ac>{format_value(BOOL, attrs.ac)}</power:ac></power:powerAttributes>"
+        )
     if info.pulse_factor:
-        etree.SubElement(el, _PULSE).text = format_value(FLT, item.pulse_factor)
+        out.append(f"<oadr:pulseFactor>{format_value(FLT, item.pulse_factor)}</oadr:pulseFactor>")
+    out.append(f"</{tag}>")
 
 
 def _decode_item_base(parent: etree._Element) -> Any:
@@ -82,9 +87,12 @@ def _decode_item_base(parent: etree._Element) -> Any:
         ns = m.ITEM_KINDS[kind].namespace
         out: dict[str, Any] = {
             "kind": kind,
-            "description": el.findtext(q(ns, "itemDescription"), "").strip(),
-            "units": el.findtext(q(ns, "itemUnits"), "").strip(),
+            "description": el.findtext(q(ns, "itemDescription"), ""),
+            "units": el.findtext(q(ns, "itemUnits"), ""),
         }
+        if kind is not m.ItemKind.CUSTOM:  # free text there; tokens or fixed values elsewhere
+            out["description"] = out["description"].strip()
+            out["units"] = out["units"].strip()
         si = el.findtext(_SI)
         if si is not None:
             out["si_scale_code"] = si.strip()
@@ -174,8 +182,8 @@ EVENT_BASELINE = Spec(
 )
 
 
-def _encode_test_event(parent: etree._Element, value: bool) -> None:
-    etree.SubElement(parent, q("ei", "testEvent")).text = format_value(BOOL, value)
+def _encode_test_event(out: list[str], value: bool) -> None:
+    out.append(f"<ei:testEvent>{format_value(BOOL, value)}</ei:testEvent>")
 
 
 def _decode_test_event(parent: etree._Element) -> Any:
@@ -313,13 +321,15 @@ RESOURCE_STATUS = Spec(
 )
 
 
-def _encode_data_value(parent: etree._Element, value: float | m.ResourceStatus) -> None:
+def _encode_data_value(out: list[str], value: float | m.ResourceStatus) -> None:
     if isinstance(value, m.ResourceStatus):
-        encode_nodes(etree.SubElement(parent, _STATUS_TAG), value, RESOURCE_STATUS.nodes)
+        out.append("<oadr:oadrPayloadResourceStatus>")
+        encode_nodes(out, value, RESOURCE_STATUS.nodes)
+        out.append("</oadr:oadrPayloadResourceStatus>")
     else:
-        etree.SubElement(
-            etree.SubElement(parent, _FLOAT_TAG), q("ei", "value")
-        ).text = format_value(FLT, value)
+        out.append(
+            f"<ei:payloadFloat><ei:value>{format_value(FLT, value)}</ei:value></ei:payloadFloat>"
+        )
 
 
 def _decode_data_value(parent: etree._Element) -> Any:
@@ -455,11 +465,12 @@ _INFO = q("oadr", "oadrInfo")
 def _info_codec(field: str) -> Custom:
     """``oadrInfo`` key/value pairs ↔ a dict (order kept)."""
 
-    def encode(parent: etree._Element, info: dict[str, str]) -> None:
+    def encode(out: list[str], info: dict[str, str]) -> None:
         for key, value in info.items():
-            el = etree.SubElement(parent, _INFO)
-            etree.SubElement(el, q("oadr", "oadrKey")).text = key
-            etree.SubElement(el, q("oadr", "oadrValue")).text = value
+            out.append(
+                f"<oadr:oadrInfo><oadr:oadrKey>{escape(key)}</oadr:oadrKey>"
+                f"<oadr:oadrValue>{escape(value)}</oadr:oadrValue></oadr:oadrInfo>"
+            )
 
     def decode(parent: etree._Element) -> Any:
         return {

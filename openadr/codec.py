@@ -29,8 +29,6 @@ __all__ = ["CodecError", "decode", "encode"]
 
 _PAYLOAD = q("oadr", "oadrPayload")
 _SIGNED_OBJECT = q("oadr", "oadrSignedObject")
-_ID = q("oadr", "Id")
-_SCHEMA_VERSION = q("ei", "schemaVersion")
 _REQUEST_ID = q("pyld", "requestID")
 _NSMAP = {prefix: uri for prefix, uri in NS.items() if prefix != "ds"}
 
@@ -61,20 +59,28 @@ def _key(msg: BaseModel) -> tuple[Any, ...]:
     return tuple(values)
 
 
+_HEAD = (
+    "<?xml version='1.0' encoding='UTF-8'?>\n<oadr:oadrPayload"
+    + "".join(f' xmlns:{prefix}="{uri}"' for prefix, uri in _NSMAP.items())
+    + '><oadr:oadrSignedObject oadr:Id="oadrSignedObject">'
+)
+_TAIL = "</oadr:oadrSignedObject></oadr:oadrPayload>"
+
+
 def _encode(msg: m.OadrMessage) -> bytes:
     spec = MESSAGE_SPECS[type(msg)]
-    root = etree.Element(_PAYLOAD, nsmap=_NSMAP)
-    signed = etree.SubElement(root, _SIGNED_OBJECT, {_ID: "oadrSignedObject"})
-    body = etree.SubElement(signed, q("oadr", msg.message_type), {_SCHEMA_VERSION: "2.0b"})
+    out = [_HEAD, f'<oadr:{msg.message_type} ei:schemaVersion="2.0b">']
     try:
-        encode_nodes(body, msg, spec.nodes)
-    except ValueError as exc:  # e.g. a sub-second duration assigned after construction
+        encode_nodes(out, msg, spec.nodes)
+    except ValueError as exc:  # e.g. a control character or a sub-second duration
         raise CodecError(
             f"cannot encode {msg.message_type}: {exc}",
             m.ResponseCode.INVALID_DATA,
             message_type=msg.message_type,
         ) from None
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    out.append(f"</oadr:{msg.message_type}>")
+    out.append(_TAIL)
+    return "".join(out).encode("utf-8")
 
 
 def encode(msg: m.OadrMessage) -> bytes:

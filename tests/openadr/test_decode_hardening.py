@@ -174,3 +174,11 @@ def test_absurdly_deep_nesting_is_refused() -> None:
 def test_str_input_and_whitespace_are_accepted() -> None:
     pretty = etree.tostring(etree.fromstring(POLL), pretty_print=True).decode()
     assert decode(pretty) == m.OadrPoll(ven_id="ven-1")
+
+
+def test_text_that_xml_cannot_carry_is_refused_on_encode_and_markup_is_escaped() -> None:
+    with pytest.raises(CodecError) as err:
+        encode(m.OadrCancelOpt(opt_id="o\x00", ven_id="v"))
+    assert err.value.code == 454 and err.value.message_type == "oadrCancelOpt"
+    tricky = m.OadrCancelOpt(opt_id="<a>&amp;]]>\r\n\t", ven_id="v")
+    assert decode(encode(tricky)) == tricky
