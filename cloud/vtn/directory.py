@@ -71,6 +71,8 @@ class VenDirectory:
         self._seen: set[str] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._reload_lock = asyncio.Lock()
+        # VENs marked pending while a reload is in flight: its (older) result must not drop them.
+        self._marked_during_reload: set[str] | None = None
 
     async def start(self) -> None:
         await self.refresh(force=True)
@@ -121,24 +123,34 @@ class VenDirectory:
         self.known[ven_id] = known
         return known
 
+    def mark_pending(self, ven_ids: Iterable[str]) -> None:
+        """After committing a change that made these VENs pending (this worker sees it at once)."""
+        self.pending.update(ven_ids)
+        if self._marked_during_reload is not None:
+            self._marked_during_reload.update(ven_ids)
+
     def forget(self, ven_id: str) -> None:
         self.known.pop(ven_id, None)
 
     async def refresh(self, force: bool = False) -> None:
         """Reload the pending set (and drop cached registrations) if anything changed."""
         async with self._reload_lock:
-            async with self._engine.connect() as conn:
-                generation = (
-                    await conn.execute(select(StateRow.value).where(StateRow.key == GENERATION))
-                ).scalar() or 0
-                if generation == self._generation and not force:
-                    return
-                pending = (
-                    (await conn.execute(select(VenRow.ven_id).where(VenRow.pending)))
-                    .scalars()
-                    .all()
-                )
-            self.pending = set(pending)
+            self._marked_during_reload = set()
+            try:
+                async with self._engine.connect() as conn:
+                    generation = (
+                        await conn.execute(select(StateRow.value).where(StateRow.key == GENERATION))
+                    ).scalar() or 0
+                    if generation == self._generation and not force:
+                        return
+                    pending = (
+                        (await conn.execute(select(VenRow.ven_id).where(VenRow.pending)))
+                        .scalars()
+                        .all()
+                    )
+                self.pending = set(pending) | self._marked_during_reload
+            finally:
+                self._marked_during_reload = None
             # Registrations may have been cancelled or re-keyed elsewhere: re-learn lazily.
             self.known.clear()
             self._generation = generation

@@ -20,3 +20,7 @@ class NotFoundError(LookupError):
 
 class ConflictError(Exception):
     """A modification based on a stale modification number (lost update prevented)."""
+
+
+class StaleModificationError(ConflictError):
+    """The caller's modification number is not the event's current one."""

@@ -7,7 +7,7 @@ number and the time it is sent (event status far/near/active/completed is a func
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
@@ -15,7 +15,18 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from flexcoop.units import ensure_utc
 
-UtcDatetime = Annotated[datetime, AfterValidator(ensure_utc)]
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _plausible(ts: datetime) -> datetime:
+    ts = ensure_utc(ts)
+    if not EARLIEST <= ts < LATEST:
+        raise ValueError(f"{ts.isoformat()} is outside {EARLIEST.year}..{LATEST.year}")
+    return ts
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_plausible)]
 Ident = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\s<>&]+$")]
 
 # "near" starts this long before the event (or its ramp-up) begins.
@@ -37,7 +48,7 @@ SIGNAL_TYPES: dict[SignalName, frozenset[str]] = {
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class IntervalSpec(_Model):

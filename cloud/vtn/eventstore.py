@@ -17,7 +17,12 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from flexcoop.cloud.vtn.directory import bump_generation
-from flexcoop.cloud.vtn.errors import ConflictError, NotFoundError, VtnError
+from flexcoop.cloud.vtn.errors import (
+    ConflictError,
+    NotFoundError,
+    StaleModificationError,
+    VtnError,
+)
 from flexcoop.cloud.vtn.events import EventSpec, SignalName, SignalSpec, TargetSpec
 from flexcoop.cloud.vtn.shared import Peer, VtnDeps, authenticate, claim_request_id
 from flexcoop.cloud.vtn.tables import (
@@ -262,7 +267,7 @@ class EventBook:
                 )
             )
             vens = await self._fan_out(conn, spec.targets)
-        self._deps.directory.pending |= vens
+        self._deps.directory.mark_pending(vens)
         event(log, "vtn_event_created", event_id=spec.event_id, vens=len(vens))
         return StoredEvent.build(spec, 0, False, now, now)
 
@@ -277,7 +282,7 @@ class EventBook:
         if row.cancelled:
             raise ConflictError(f"event {row.event_id!r} is cancelled")
         if if_modification_number is not None and if_modification_number != row.modification_number:
-            raise ConflictError(
+            raise StaleModificationError(
                 f"event {row.event_id!r} is at modification {row.modification_number}, "
                 f"not {if_modification_number}"
             )
@@ -305,7 +310,7 @@ class EventBook:
                 )
             )
             vens = await self._fan_out(conn, old.targets, spec.targets)
-        self._deps.directory.pending |= vens
+        self._deps.directory.mark_pending(vens)
         event(log, "vtn_event_modified", event_id=event_id, modification_number=number)
         return StoredEvent.build(spec, number, False, row.created, now)
 
@@ -324,7 +329,7 @@ class EventBook:
                 .values(modification_number=number, cancelled=True, modified=now)
             )
             vens = await self._fan_out(conn, spec.targets)
-        self._deps.directory.pending |= vens
+        self._deps.directory.mark_pending(vens)
         event(log, "vtn_event_cancelled", event_id=event_id, modification_number=number)
         return StoredEvent.build(spec, number, True, row.created, now)
 
@@ -333,11 +338,14 @@ class EventBook:
             return self._stored(await self._current(conn, event_id))
 
     async def list_events(
-        self, *, include_ended: bool = False, limit: int = 1000
+        self, *, include_ended: bool = False, after: str | None = None, limit: int = 1000
     ) -> list[StoredEvent]:
-        query = select(EventRow).order_by(EventRow.start).limit(limit)
+        """Events by id (a stable order for paging), without ended ones unless asked."""
+        query = select(EventRow).order_by(EventRow.event_id).limit(limit)
         if not include_ended:
             query = query.where(EventRow.end > utcnow())
+        if after is not None:
+            query = query.where(EventRow.event_id > after)
         async with self._deps.engine.connect() as conn:
             return [self._stored(row) for row in await conn.execute(query)]
 

@@ -149,3 +149,6 @@ def setup(app: web.Application, ctx: CloudContext) -> None:
         max_body_bytes=ctx.settings.max_body_bytes,
     )
     install(app, VtnService(ctx.engine, settings, ctx.registry, ctx.timeseries))
+    from flexcoop.cloud.vtn.api import routes  # imports this module: import here, not on top
+
+    ctx.api.include(routes)

@@ -132,7 +132,7 @@ async def create_party_registration(
         await bump_generation(conn)
         row = await _row(conn, ven_id)
     deps.directory.forget(ven_id)
-    deps.directory.pending.add(ven_id)
+    deps.directory.mark_pending([ven_id])
     if await deps.registry.get(ven_id) is None:
         # The VEN's site is one DER of the registry (its devices are described by its reports);
         # where it is stays unknown until the aggregator's commissioning data says so.
@@ -204,7 +204,7 @@ async def request_reregistration(deps: VtnDeps, ven_id: str) -> None:
         await _registered(conn, ven_id)
         payload = encode(m.OadrRequestReregistration(ven_id=ven_id))
         await enqueue(conn, ven_id, m.OadrRequestReregistration.message_type, payload)
-    deps.directory.pending.add(ven_id)
+    deps.directory.mark_pending([ven_id])
 
 
 async def request_cancel_registration(deps: VtnDeps, ven_id: str) -> None:
@@ -215,7 +215,7 @@ async def request_cancel_registration(deps: VtnDeps, ven_id: str) -> None:
             m.OadrCancelPartyRegistration(registration_id=row.registration_id, ven_id=ven_id)
         )
         await enqueue(conn, ven_id, m.OadrCancelPartyRegistration.message_type, payload)
-    deps.directory.pending.add(ven_id)
+    deps.directory.mark_pending([ven_id])
 
 
 async def set_groups(deps: VtnDeps, ven_id: str, group_ids: list[str]) -> None:
@@ -230,4 +230,4 @@ async def set_groups(deps: VtnDeps, ven_id: str, group_ids: list[str]) -> None:
             )
         # Its set of targeted events may have changed.
         await bump_vens(conn, [ven_id])
-    deps.directory.pending.add(ven_id)
+    deps.directory.mark_pending([ven_id])

@@ -160,7 +160,7 @@ async def register_report(
             )
         # Resource-targeted events may now reach (or no longer reach) this VEN.
         await bump_vens(conn, [ven.ven_id])
-    deps.directory.pending.add(ven.ven_id)
+    deps.directory.mark_pending([ven.ven_id])
     deps.directory.seen(ven.ven_id)
     await deps.registry.log(
         ven.ven_id,
@@ -405,7 +405,7 @@ async def request_report(
         await _store_requests(conn, ven_id, [request], now)
         message = m.OadrCreateReport(report_requests=[request], ven_id=ven_id)
         await enqueue(conn, ven_id, message.message_type, encode(message))
-    deps.directory.pending.add(ven_id)
+    deps.directory.mark_pending([ven_id])
     return request.report_request_id
 
 
@@ -425,4 +425,4 @@ async def cancel_report(deps: VtnDeps, ven_id: str, report_request_id: str) -> N
             raise NotFoundError(f"no running report request {report_request_id!r} of {ven_id!r}")
         message = m.OadrCancelReport(report_request_ids=[report_request_id], ven_id=ven_id)
         await enqueue(conn, ven_id, message.message_type, encode(message))
-    deps.directory.pending.add(ven_id)
+    deps.directory.mark_pending([ven_id])
