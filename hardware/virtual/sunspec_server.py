@@ -178,6 +178,7 @@ class SunSpecUnit(ServedUnit):
             for rp in self._writable
             if (short := rp.point.name.rsplit(".", 1)[-1]) in defaults
         }
+        self._fixed, self._valued = self._layout()
 
     @property
     def point_names(self) -> list[str]:
@@ -188,11 +189,12 @@ class SunSpecUnit(ServedUnit):
         default = MODELS[model_id].point(sf_id).sf_default
         return self._sf.get(f"{model_id}.{sf_id}", self._sf.get(sf_id, default))
 
-    def image(self) -> list[int]:
-        """Every register from ``base`` to the end marker, with current values."""
+    def _layout(self) -> tuple[list[int], list[tuple[int, RegisterPoint, int]]]:
+        """Registers that never change (marker, headers, strings, SFs, "not implemented"
+        everywhere), and where each numeric point goes with the SF it is encoded with."""
         regs = [0] * (self.end - self.base)
         regs[0:2] = SUNS_MARKER
-        values = {**self._held, **self._provider()}
+        valued: list[tuple[int, RegisterPoint, int]] = []
         for inst, bound in zip(self.instances, self._bound, strict=True):
             definition = MODELS[inst.model_id]
             at = inst.address - self.base
@@ -200,31 +202,34 @@ class SunSpecUnit(ServedUnit):
             for p in definition.points:
                 off = at + p.offset
                 if p.type is SunSpecType.STRING:
-                    text = self._common_string(p.id)
-                    regs[off : off + p.size] = encode_string(text, p.size)
+                    regs[off : off + p.size] = encode_string(self._common_string(p.id), p.size)
                 elif p.type is SunSpecType.SUNSSF:
                     regs[off] = encode(self._scale_factor(inst.model_id, p.id), p.dtype)[0]
                 elif p.type is SunSpecType.PAD:
                     regs[off] = 0x8000
                 elif p.id in bound:
-                    regs[off : off + p.registers] = self._encode_point(
-                        inst.model_id, p.sf, bound[p.id], values
-                    )
+                    rp = bound[p.id]
+                    regs[off : off + p.registers] = encode(rp.sentinel or 0, rp.dtype)
+                    sf = 0 if p.sf is None else self._scale_factor(inst.model_id, p.sf)
+                    valued.append((off, rp, sf))
         regs[-2:] = [END_MODEL_ID, 0]
-        return regs
+        return regs, valued
 
-    def _encode_point(
-        self, model_id: int, sf_id: str | None, rp: RegisterPoint, values: Mapping[str, float]
-    ) -> list[int]:
-        value = values.get(rp.point.name)
-        if value is None:
-            return encode(rp.sentinel or 0, rp.dtype)
-        sf = 0 if sf_id is None else self._scale_factor(model_id, sf_id)
-        try:
-            return rp.encode(value, sf)[0]
-        except EncodeError:
-            # A physical value the register cannot hold: say so rather than wrap around.
-            return encode(rp.sentinel or 0, rp.dtype)
+    def image(self) -> list[int]:
+        """Every register from ``base`` to the end marker, with current values."""
+        regs = list(self._fixed)
+        values = {**self._held, **self._provider()}
+        for off, rp, sf in self._valued:
+            value = values.get(rp.point.name)
+            if value is None:
+                continue
+            try:
+                regs[off : off + rp.count] = rp.encode(value, sf)[0]
+            except EncodeError:
+                # A physical value the register cannot hold stays "not implemented" rather
+                # than wrapping around.
+                continue
+        return regs
 
     def _common_string(self, point_id: str) -> str:
         c = self._common
