@@ -11,11 +11,13 @@ import asyncio
 import logging
 import os
 import signal
+import ssl
 
 from aiohttp import web
 
 from flexcoop.cloud.app import CloudSettings, create_app
 from flexcoop.cloud.auth.tokens import AuthSettings
+from flexcoop.cloud.vtn.tls import server_context
 from flexcoop.logs import event, get_logger, setup_logging
 
 log = get_logger(__name__)
@@ -42,7 +44,9 @@ def make_runner(app: web.Application) -> web.AppRunner:
     )
 
 
-async def serve(settings: CloudSettings, host: str, port: int) -> None:
+async def serve(
+    settings: CloudSettings, host: str, port: int, ssl_context: ssl.SSLContext | None = None
+) -> None:
     """Serve until SIGTERM or SIGINT, then shut down cleanly."""
     if settings.open_registration:
         event(
@@ -66,7 +70,7 @@ async def serve(settings: CloudSettings, host: str, port: int) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        site = web.TCPSite(runner, host, port)
+        site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
         await site.start()
         for addr in runner.addresses:
             event(log, "cloud_listening", host=addr[0], port=addr[1])
@@ -78,12 +82,26 @@ async def serve(settings: CloudSettings, host: str, port: int) -> None:
         await runner.cleanup()
 
 
-def run_server(host: str, port: int, db_url: str, open_registration: bool) -> int:
+def run_server(
+    host: str,
+    port: int,
+    db_url: str,
+    open_registration: bool,
+    tls_cert: str | None = None,
+    tls_key: str | None = None,
+    tls_ca: str | None = None,
+) -> int:
+    """``tls_cert``+``tls_key``: HTTPS (TLS >= 1.2); with ``tls_ca`` also mutual TLS."""
     setup_logging(os.environ.get("FLEXCOOP_LOG_LEVEL", "INFO"))
     try:
         settings = settings_from_env(db_url, open_registration)
-    except ValueError as exc:
+        ssl_context = None
+        if tls_cert or tls_key or tls_ca:
+            if not (tls_cert and tls_key):
+                raise ValueError("--tls-cert and --tls-key go together (--tls-ca needs both)")
+            ssl_context = server_context(tls_cert, tls_key, tls_ca)
+    except (ValueError, OSError, ssl.SSLError) as exc:
         print(f"configuration error: {exc}")
         return 2
-    asyncio.run(serve(settings, host, port))
+    asyncio.run(serve(settings, host, port, ssl_context))
     return 0

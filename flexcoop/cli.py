@@ -34,7 +34,13 @@ def _cmd_cloud(args: argparse.Namespace) -> int:
     from flexcoop.cloud.server import run_server
 
     return run_server(
-        host=args.host, port=args.port, db_url=args.db, open_registration=args.open_registration
+        host=args.host,
+        port=args.port,
+        db_url=args.db,
+        open_registration=args.open_registration,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        tls_ca=args.tls_ca,
     )
 
 
@@ -95,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="let any VEN register without a certificate (labs only)",
     )
+    cloud.add_argument("--tls-cert", help="PEM server certificate (serve HTTPS, TLS >= 1.2)")
+    cloud.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    cloud.add_argument("--tls-ca", help="PEM CA bundle: require VEN client certificates (mTLS)")
     cloud.set_defaults(func=_cmd_cloud)
 
     image = sub.add_parser("image", help="build the OSB SD image")

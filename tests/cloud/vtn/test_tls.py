@@ -3,7 +3,11 @@ messages must come with the registered certificate."""
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import ssl
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +15,7 @@ import aiohttp
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from flexcoop.cloud.app import VTN_PREFIX
 from flexcoop.cloud.vtn.tls import fingerprint_pem, server_context
 from flexcoop.openadr import messages as m
 
@@ -114,3 +119,49 @@ def test_server_context_requires_tls_1_2(pki: TestPki) -> None:
     assert ctx.minimum_version >= ssl.TLSVersion.TLSv1_2
     assert ctx.verify_mode == ssl.CERT_REQUIRED
     assert server_context(server.cert, server.key).verify_mode == ssl.CERT_NONE
+
+
+async def test_flexcoop_cloud_cli_serves_mutual_tls(pki: TestPki, tmp_path: Path) -> None:
+    server, alice = pki.issue("server", "vtn.test", server=True), pki.issue("alice", "ven-a")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, "-m", "flexcoop.cli", "cloud", "--host", "127.0.0.1"]
+    cmd += ["--port", str(port), "--db", f"sqlite:///{tmp_path / 'cli.sqlite'}"]
+    proc = await asyncio.create_subprocess_exec(
+        *cmd,
+        "--tls-cert",
+        str(server.cert),
+        "--tls-key",
+        str(server.key),
+        "--tls-ca",
+        str(pki.ca),
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        url = f"https://127.0.0.1:{port}{VTN_PREFIX}"
+        async with aiohttp.ClientSession() as session:
+            ven = Ven(url, session, "alice", ssl=client_ssl(pki, alice))
+            for _ in range(300):
+                try:
+                    reply = await ven.register()
+                    break
+                except aiohttp.ClientConnectorError:
+                    await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("flexcoop cloud did not come up")
+            assert reply.ven_id == fingerprint_pem(alice.cert.read_bytes())
+    finally:
+        proc.terminate()
+        assert await proc.wait() == 0  # clean shutdown on SIGTERM
+
+
+def test_cli_refuses_half_tls_configuration(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "flexcoop.cli", "cloud", "--tls-ca", str(tmp_path / "ca.pem")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2
+    assert "--tls-cert and --tls-key" in out.stdout
