@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 _DURATION = re.compile(
     r"^(?P<sign>[+-])?P(?:(?P<weeks>\d+)W|"
@@ -17,6 +18,8 @@ _DURATION = re.compile(
 )
 
 
+# Signals and reports repeat the same few durations (PT15M, PT1H…) thousands of times.
+@lru_cache(maxsize=512)
 def format_duration(value: timedelta) -> str:
     """``timedelta(hours=1, minutes=30)`` → ``"PT1H30M"``; raises ValueError below 1 s resolution.
 
@@ -48,6 +51,7 @@ def format_duration(value: timedelta) -> str:
     return out
 
 
+@lru_cache(maxsize=512)
 def parse_duration(text: str) -> timedelta:
     """Parse an xCal duration; years and months are rejected (their length depends on the date)."""
     match = _DURATION.match(text.strip())
