@@ -50,6 +50,7 @@ from flexcoop.units import ensure_utc, utcnow
 log = get_logger(__name__)
 
 S = m.ServiceName
+MAX_POLL_BURST = 100
 
 
 class VenStatus(BaseModel):
@@ -114,7 +115,7 @@ class Ven:
         self._registered = asyncio.Event()
         self._lock = asyncio.Lock()  # one poll/handling at a time vs. API-triggered messages
         self._capability_check_s = capability_check_s
-        self._capabilities_checked = float("-inf")
+        self._capabilities_checked = 0.0
         self._last_poll: datetime | None = None
         self._last_error: str | None = None
         self._retry_in: float | None = None
@@ -136,6 +137,8 @@ class Ven:
         self._opts = await self._state.opts()
         await self.reports.load(build_capabilities(self._telemetry.devices(), utcnow()))
         await self.outbox.refresh()
+        # Drivers describe their devices shortly after start: compare capabilities a little later.
+        self._capabilities_checked = asyncio.get_running_loop().time()
         self._tasks = [
             asyncio.create_task(self._poll_loop(), name="ven-poll"),
             asyncio.create_task(self._send_loop(), name="ven-send"),
@@ -320,7 +323,8 @@ class Ven:
 
     async def _on_answer(self, answer: m.OadrMessage) -> None:
         if isinstance(answer, m.OadrUpdatedReport) and answer.cancel_report is not None:
-            await self._dispatch(answer.cancel_report)
+            async with self._lock:
+                await self._dispatch(answer.cancel_report)
 
     # -- reports -----------------------------------------------------------------------------
     async def _report_loop(self) -> None:
@@ -339,6 +343,7 @@ class Ven:
 
     # -- polling -----------------------------------------------------------------------------
     async def _poll_loop(self) -> None:
+        burst = 0
         while not self._stopping.is_set():
             try:
                 async with self._lock:
@@ -351,8 +356,12 @@ class Ven:
                 self._poll_backoff.reset()
                 self._retry_in = None
                 self._last_error = None
-                if more:
+                # Poll again at once while the VTN has messages queued, but never spin on a VTN
+                # that always has one.
+                burst = burst + 1 if more else 0
+                if more and burst < MAX_POLL_BURST:
                     continue
+                burst = 0
                 delay = self.poll_interval_s
             except VtnInvalidIdError as exc:
                 await self._lost_registration(str(exc))
@@ -510,9 +519,12 @@ class Ven:
         self.outbox.wakeup.set()
 
     async def _register_reports(self) -> None:
+        """oadrRegisterReport. It replaces any earlier one, so the standing requests end and
+        the VTN requests afresh (in its answer or later by oadrCreateReport)."""
         client, reg = self._require()
         capabilities = build_capabilities(self._telemetry.devices(), utcnow())
         self.reports.set_capabilities(capabilities)
+        await self.reports.clear()
         answer = await client.request(
             S.EI_REPORT, m.OadrRegisterReport(reports=capabilities, ven_id=reg.ven_id)
         )
@@ -547,8 +559,6 @@ class Ven:
         if stored is not None and stored.digest == capabilities_digest(caps):
             return False
         event(log, "ven_capabilities_changed", reports=len(caps))
-        # A new oadrRegisterReport replaces the old one: its requests end, the VTN re-requests.
-        await self.reports.clear()
         await self._register_reports()
         return True
 
