@@ -17,7 +17,7 @@ from flexcoop.drivers.base import (
     DriverError,
 )
 from flexcoop.drivers.modbus.config import ModbusDeviceConfig
-from flexcoop.drivers.modbus.link import Link, LinkPool
+from flexcoop.drivers.modbus.link import Link, LinkPool, link_key
 from flexcoop.drivers.modbus.session import DRIVER_NAME, DeviceSession
 from flexcoop.drivers.modbus.sunspec import interview
 from flexcoop.drivers.modbus.sunspec_models import DEFAULT_BASES
@@ -65,6 +65,12 @@ class ModbusDriver(Driver[ModbusDeviceConfig]):
             raise DriverError(f"{config.id}: not a Modbus device config ({type(config).__name__})")
         if config.id in self._sessions:
             raise DriverError(f"device {config.id!r} is already managed")
+        key = link_key(config)
+        for other in self._sessions.values():
+            if other.link.key == key and other.config.unit_id == config.unit_id:
+                raise DriverError(
+                    f"{config.id}: unit {config.unit_id} on {key} is already managed as {other.id!r}"
+                )
         session = DeviceSession(config, self._pool.acquire(config), self.ctx, self._rng)
         self._sessions[config.id] = session
         if self._running:

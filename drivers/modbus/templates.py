@@ -171,13 +171,17 @@ def parse_template(data: dict[str, Any], source: str) -> ModbusTemplate:
     points = []
     for p in spec.points:
         factor, unit = to_canonical(1.0, p.unit)
+        lo = None if p.min is None else p.min * factor
+        hi = None if p.max is None else p.max * factor
+        if p.type is DataType.BOOL:  # a bit is 0 or 1, whatever the file says
+            lo, hi = max(lo or 0.0, 0.0), min(1.0 if hi is None else hi, 1.0)
         points.append(
             Point(
                 name=p.name,
                 unit=unit,
                 direction=p.direction,
-                min=None if p.min is None else p.min * factor,
-                max=None if p.max is None else p.max * factor,
+                min=lo,
+                max=hi,
                 description=p.description,
             )
         )

@@ -158,6 +158,15 @@ class SunSpecUnit(ServedUnit):
         self._common = common or CommonInfo()
         self._sf = dict(scale_factors or {})
         ids = [COMMON.id, *(m for m in models if m != COMMON.id)]
+        sf_ids = {
+            key
+            for m in ids
+            for p in MODELS[m].points
+            if p.type is SunSpecType.SUNSSF
+            for key in (p.id, f"{m}.{p.id}")
+        }
+        if stray := sorted(set(self._sf) - sf_ids):
+            raise ValueError(f"scale_factors: no such SF point in models {ids}: {stray}")
         address = base + 2
         self.instances: list[ModelInstance] = []
         for model_id in ids:

@@ -79,13 +79,11 @@ async def test_a_dead_device_does_not_stop_the_others(
 
 
 async def test_removed_devices_stop_polling(ctx, driver: ModbusDriver, device: Device) -> None:
-    async with VirtualModbusServer(
-        [TemplateUnit("heat_pump_generic", lambda: {"power_w": 1})]
-    ) as s:
+    units = [TemplateUnit("heat_pump_generic", lambda: {"power_w": 1}, unit_id=u) for u in (1, 2)]
+    async with VirtualModbusServer(units) as s:
         await driver.add_device(device("hp", s.port, template="heat_pump_generic"))
-        await driver.add_device(
-            device("hp2", s.port, template="heat_pump_generic")
-        )  # shares the link
+        # A second unit behind the same gateway shares the connection.
+        await driver.add_device(device("hp2", s.port, template="heat_pump_generic", unit_id=2))
         await ctx.wait_for(lambda: "power_w" in ctx.latest("hp") and "power_w" in ctx.latest("hp2"))
         await driver.remove_device("hp")
         start = len(ctx.readings)

@@ -47,3 +47,7 @@ async def test_one_line_cannot_have_two_speeds(driver: ModbusDriver) -> None:
         await driver.add_device(_rtu("b", 9, template="heat_pump_generic", unit_id=2))
     with pytest.raises(DriverError, match="already managed"):
         await driver.add_device(_rtu("a", 9, template="heat_pump_generic", baudrate=9600))
+    with pytest.raises(
+        DriverError, match=r"unit 1 on rtu://socket://127.0.0.1:9 is already managed as 'a'"
+    ):
+        await driver.add_device(_rtu("c", 9, template="ev_charger_generic", baudrate=9600))

@@ -200,3 +200,12 @@ async def test_a_device_without_sunspec_is_reported_offline_with_the_reason(
     offline = [s for s in ctx.statuses if s.device == "hp"][-1]
     assert "SunS" in offline.reason
     assert not ctx.latest("hp")
+
+
+def test_virtual_unit_rejects_unknown_models_and_scale_factors() -> None:
+    with pytest.raises(ValueError, match=r"no table for SunSpec model\(s\) \[64001\]"):
+        SunSpecUnit([64001], dict)
+    with pytest.raises(
+        ValueError, match=r"no such SF point in models \[1, 203\]: \['103.W_SF', 'Watt_SF'\]"
+    ):
+        SunSpecUnit([203], dict, scale_factors={"W_SF": 1, "Watt_SF": 1, "103.W_SF": 1})

@@ -62,6 +62,7 @@ def test_units_are_converted_to_canonical_with_limits() -> None:
     rps = {rp.point.name: rp for rp in t.register_points()}
     assert rps["limit_w"].factor == pytest.approx(10.0)  # 0.01 kW per count = 10 W
     assert rps["flag"].dtype is DataType.BOOL and rps["flag"].register is RegisterType.COIL
+    assert (rps["flag"].point.min, rps["flag"].point.max) == (0, 1)  # bits are 0 or 1
     assert rps["e"].order is WordOrder.LITTLE and rps["e"].factor == 1000.0
 
 
