@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flexcoop.openadr.messages import ResponseCode
+from flexcoop.openadr.messages import EiResponse, OadrResponse, ResponseCode
 
 
 class CodecError(ValueError):
@@ -30,3 +30,18 @@ class CodecError(ValueError):
 
     def __str__(self) -> str:
         return f"[{self.code}] {self.args[0]}"
+
+    def as_response(self, ven_id: str | None = None) -> OadrResponse:
+        """The oadrResponse that tells the sender what was wrong (echoing its requestID)."""
+        description = str(self.args[0])
+        return OadrResponse(
+            response=EiResponse(
+                response_code=self.code,
+                # Peers show this to operators; a whole schema error list is too much for that.
+                response_description=description
+                if len(description) <= 500
+                else description[:497] + "...",
+                request_id=self.request_id or "",
+            ),
+            ven_id=ven_id,
+        )

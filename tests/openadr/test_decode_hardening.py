@@ -182,3 +182,17 @@ def test_text_that_xml_cannot_carry_is_refused_on_encode_and_markup_is_escaped()
     assert err.value.code == 454 and err.value.message_type == "oadrCancelOpt"
     tricky = m.OadrCancelOpt(opt_id="<a>&amp;]]>\r\n\t", ven_id="v")
     assert decode(encode(tricky)) == tricky
+
+
+def test_codec_errors_turn_into_an_oadr_response_echoing_the_request_id() -> None:
+    body = (
+        "<oadr:oadrRequestEvent><pyld:eiRequestEvent><pyld:requestID>req-9</pyld:requestID>"
+        "</pyld:eiRequestEvent></oadr:oadrRequestEvent>"
+    )
+    with pytest.raises(CodecError) as err:
+        decode(payload(body))
+    answer = err.value.as_response(ven_id="ven-1")
+    assert answer.response.response_code == 454
+    assert answer.response.request_id == "req-9"
+    assert "ei:venID" in (answer.response.response_description or "")
+    assert decode(encode(answer)) == answer
