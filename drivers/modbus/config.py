@@ -48,6 +48,10 @@ class ModbusDeviceConfig(DeviceConfig):
             raise ValueError('transport "tcp" needs host')
         if self.transport == "rtu" and not self.serial_port:
             raise ValueError('transport "rtu" needs serial_port')
+        if self.transport == "tcp" and self.serial_port:
+            raise ValueError('serial_port applies to transport "rtu", not "tcp"')
+        if self.transport == "rtu" and self.host:
+            raise ValueError('host applies to transport "tcp", not "rtu"')
         if self.template is not None and self.sunspec_base is not None:
             raise ValueError("sunspec_base applies to SunSpec devices, not to a template")
         if self.reconnect_min_s > self.reconnect_max_s:

@@ -176,7 +176,9 @@ def test_modbus_devices_validate_in_the_osb_config() -> None:
         ({"port": 0}, "osb.toml: devices[0].port: Input should be greater than or equal to 1"),
         ({"unit_id": 300}, "devices[0].unit_id: Input should be less than or equal to 255"),
         ({"host": None}, 'transport "tcp" needs host'),
-        ({"transport": "rtu"}, 'transport "rtu" needs serial_port'),
+        ({"transport": "rtu", "host": None}, 'transport "rtu" needs serial_port'),
+        ({"transport": "rtu", "serial_port": "/dev/ttyUSB0"}, 'host applies to transport "tcp"'),
+        ({"serial_port": "/dev/ttyUSB0"}, 'serial_port applies to transport "rtu"'),
         ({"transport": "udp"}, "devices[0].transport: Input should be 'tcp' or 'rtu'"),
         (
             {"template": "heat_pump_generic", "sunspec_base": 40000},
