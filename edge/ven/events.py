@@ -121,7 +121,7 @@ class EventBook:
     def __init__(self, records: dict[str, EventRecord]) -> None:
         self.records = records
 
-    def reconcile(self, events: list[m.Event]) -> list[EventChange]:
+    def reconcile(self, events: list[m.Event], now: datetime) -> list[EventChange]:
         changes: list[EventChange] = []
         listed = set()
         for event in events:
@@ -141,7 +141,9 @@ class EventBook:
                 change = Change.CANCELLED
             changes.append(EventChange(event.event_id, change, event, known))
         for event_id, record in self.records.items():
-            if event_id not in listed and not record.cancelled and record.vtn_status != "cancelled":
+            # A finished event may drop off the list; a pending or running one was withdrawn.
+            running = record.state(now) in (EventState.PENDING, EventState.ACTIVE)
+            if event_id not in listed and running:
                 changes.append(EventChange(event_id, Change.CANCELLED, None, record))
         return changes
 

@@ -588,7 +588,7 @@ class Ven:
     async def _on_distribute(self, msg: m.OadrDistributeEvent) -> None:
         now = utcnow()
         responses: list[m.EventResponse] = []
-        for change in self._events.reconcile(msg.events):
+        for change in self._events.reconcile(msg.events, now):
             if change.change is Change.UNCHANGED and change.event is not None:
                 self._events.update_status(change.event)
                 continue
