@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from openleadr import OpenADRServer
 
+from flexcoop.edge.ven import EventState
 from flexcoop.units import utcnow
 
 from .conftest import RecordingHandler, StaticTelemetry, make_ven
@@ -146,9 +147,15 @@ async def test_our_ven_against_openleadr_vtn(
             callback=openleadr_vtn.on_opt,
         )
         await openleadr_vtn.wait_for(lambda: bool(openleadr_vtn.opts))
+        # cancellation: openleadr bumps the modification number and re-sends the event
+        openleadr_vtn.server.cancel_event(reg.ven_id, event_id)
+        await openleadr_vtn.wait_for(lambda: len(handler.seen) == 2)
+        await openleadr_vtn.wait_for(lambda: ven.status().outbox_backlog == 0)
         status = ven.status()
     assert openleadr_vtn.opts == [(reg.ven_id, event_id, "optIn")]
-    [seen] = handler.seen
+    seen, cancelled = handler.seen
+    assert (cancelled.event_id, cancelled.modification_number) == (event_id, 1)
+    assert cancelled.status is EventState.CANCELLED and status.events["cancelled"] == 1
     assert seen.event_id == event_id and abs(seen.start - start) < timedelta(seconds=1)
     assert seen.signals[0].intervals[0].value == 2.0
     assert status.rejected == 0 and status.last_error is None
