@@ -26,6 +26,7 @@ class SimClock:
         # Monotonic, so NTP corrections of the wall clock never make simulated time jump.
         self._wall_t0 = time.monotonic()
         self._advanced_s = 0.0
+        self._paused_at: float | None = None
 
     @classmethod
     def manual(cls, start: datetime) -> SimClock:
@@ -47,8 +48,27 @@ class SimClock:
 
     def elapsed_s(self) -> float:
         """Simulated seconds since ``start``."""
-        wall = 0.0 if self._manual else (time.monotonic() - self._wall_t0) * self._speed
-        return wall + self._advanced_s
+        if self._manual:
+            return self._advanced_s
+        wall_now = time.monotonic() if self._paused_at is None else self._paused_at
+        return (wall_now - self._wall_t0) * self._speed + self._advanced_s
+
+    @property
+    def paused(self) -> bool:
+        return self._paused_at is not None
+
+    def pause(self) -> datetime:
+        """Hold simulated time still (e.g. to let every poller read the same instant)."""
+        if self._paused_at is None:
+            self._paused_at = time.monotonic()
+        return self.now()
+
+    def resume(self) -> datetime:
+        """Go on from where ``pause`` held time: the paused wall time is not simulated."""
+        if self._paused_at is not None:
+            self._wall_t0 += time.monotonic() - self._paused_at
+            self._paused_at = None
+        return self.now()
 
     def now(self) -> datetime:
         return self._start + timedelta(seconds=self.elapsed_s())

@@ -67,3 +67,21 @@ def test_start_in_other_zone_is_normalised_to_utc() -> None:
     local = datetime(2026, 3, 1, 7, 0, tzinfo=timezone(timedelta(hours=1)))
     clock = SimClock.manual(local)
     assert clock.now() == START and clock.now().utcoffset() == timedelta(0)
+
+
+async def test_paused_clock_holds_still_and_resumes_without_a_jump() -> None:
+    clock = SimClock(START, speed=3600.0)
+    held = clock.pause()
+    assert clock.paused
+    await asyncio.sleep(0.05)  # 180 simulated seconds if the clock were running
+    assert clock.now() == held
+    clock.advance(60)  # a paused clock can still be stepped by hand
+    assert clock.now() == held + timedelta(seconds=60)
+    before = time.monotonic()
+    resumed = clock.resume()
+    assert not clock.paused
+    assert resumed - held - timedelta(seconds=60) <= timedelta(
+        seconds=(time.monotonic() - before) * 3600 + 1e-3
+    )
+    await asyncio.sleep(0.01)
+    assert clock.now() > resumed
