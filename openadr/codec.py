@@ -133,7 +133,7 @@ def decode(
         raise CodecError(
             f"unknown OpenADR 2.0b payload {pretty_tag(body.tag)}", m.ResponseCode.NOT_RECOGNIZED
         )
-    message_type = etree.QName(body).localname
+    message_type: str = spec.model.message_type
     try:
         if validate:
             from flexcoop.openadr.schema import validate_tree
