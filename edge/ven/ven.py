@@ -113,6 +113,7 @@ class Ven:
         self._poll_now = asyncio.Event()
         self._reports_changed = asyncio.Event()
         self._registered = asyncio.Event()
+        self._loaded = asyncio.Event()
         self._lock = asyncio.Lock()  # one poll/handling at a time vs. API-triggered messages
         self._capability_check_s = capability_check_s
         self._capabilities_checked = 0.0
@@ -130,13 +131,13 @@ class Ven:
             self.config.vtn_url, self._session, ssl_context=ssl_context, timeout_s=self._timeout_s
         )
         self._stopping.clear()
-        self._registration = await self._state.registration()
-        if self._registration is not None:
-            self._registered.set()
-        self._events = EventBook(await self._state.events())
-        self._opts = await self._state.opts()
-        await self.reports.load(build_capabilities(self._telemetry.devices(), utcnow()))
-        await self.outbox.refresh()
+        try:
+            await self._load_state()
+        except StoreUnavailableError as exc:
+            # Edge-first: the daemon keeps starting; the poll loop loads the state once the
+            # store is back (registering before that would throw our identity away).
+            self._note_error(f"store: {exc}")
+            event(log, "ven_state_unavailable", level=30, error=str(exc))
         # Drivers describe their devices shortly after start: compare capabilities a little later.
         self._capabilities_checked = asyncio.get_running_loop().time()
         self._tasks = [
@@ -152,6 +153,17 @@ class Ven:
             registered=self._registration is not None,
             backlog=self.outbox.pending,
         )
+
+    async def _load_state(self) -> None:
+        self._registration = await self._state.registration()
+        if self._registration is not None:
+            self._registered.set()
+        self._events = EventBook(await self._state.events())
+        self._opts = await self._state.opts()
+        await self.reports.load(build_capabilities(self._telemetry.devices(), utcnow()))
+        await self.outbox.refresh()
+        self._loaded.set()
+        self._reports_changed.set()
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -328,6 +340,7 @@ class Ven:
 
     # -- reports -----------------------------------------------------------------------------
     async def _report_loop(self) -> None:
+        await self._wait(self._loaded, None)
         while not self._stopping.is_set():
             now = utcnow()
             try:
@@ -347,6 +360,8 @@ class Ven:
         while not self._stopping.is_set():
             try:
                 async with self._lock:
+                    if not self._loaded.is_set():
+                        await self._load_state()
                     if self._registration is None:
                         await self._register()
                     more = await self._poll_once()
@@ -659,8 +674,9 @@ class Ven:
         return decision
 
     # -- helpers -----------------------------------------------------------------------------
-    async def _wait(self, flag: asyncio.Event, seconds: float) -> None:
-        """Sleep up to ``seconds``, waking early when ``flag`` is set or the VEN stops."""
+    async def _wait(self, flag: asyncio.Event, seconds: float | None) -> None:
+        """Sleep up to ``seconds`` (None: no limit), waking early when ``flag`` is set or the
+        VEN stops."""
         waiters = [asyncio.ensure_future(flag.wait()), asyncio.ensure_future(self._stopping.wait())]
         try:
             await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)

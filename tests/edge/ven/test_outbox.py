@@ -208,3 +208,32 @@ async def test_store_outage_holds_messages_in_memory_in_order(
             await vtn.wait_for(lambda: ven.status().outbox_backlog == 0)
     assert [o.opt_id for o in vtn.of_type(m.OadrCreateOpt)] == [before, *during]
     assert ven.outbox.dropped == 0
+
+
+async def test_start_while_store_unusable_then_recover(
+    vtn: RecordingVtn, tmp_path: Path, telemetry: StaticTelemetry
+):
+    data = tmp_path / "data"
+    async with Store(data) as store:  # a first life: registered, state saved
+        async with make_ven(vtn.url, store, telemetry) as ven:
+            first = await ven.wait_registered()
+    (data / "store.sqlite").rename(tmp_path / "saved.sqlite")
+    for extra in data.iterdir():
+        extra.unlink()
+    data.rmdir()
+    data.write_text("")  # the data partition is not mounted at boot
+    async with Store(data, retry_interval_s=0.05) as store:
+        async with make_ven(vtn.url, store, telemetry) as ven:  # starts anyway
+            await vtn.wait_for(lambda: ven.status().retry_in_s is not None, within_s=10)
+            assert not ven.status().registered and "store" in (ven.status().last_error or "")
+            restored = tmp_path / "restored"
+            restored.mkdir()
+            (tmp_path / "saved.sqlite").rename(restored / "store.sqlite")
+            data.unlink()
+            restored.rename(data)  # mounted
+            await vtn.wait_for(lambda: ven.status().registered, within_s=20)
+            polls = len(vtn.of_type(m.OadrPoll))
+            await vtn.wait_for(lambda: len(vtn.of_type(m.OadrPoll)) > polls)
+            status = ven.status()
+    assert status.ven_id == first.ven_id  # same identity, no second registration
+    assert len(vtn.of_type(m.OadrCreatePartyRegistration)) == 1
