@@ -52,11 +52,8 @@ _cache: dict[tuple[Any, ...], bytes] = {}
 
 
 def _key(msg: BaseModel) -> tuple[Any, ...]:
-    values: list[Any] = [type(msg)]
-    for name in type(msg).model_fields:
-        value = getattr(msg, name)
-        values.append(_key(value) if isinstance(value, BaseModel) else value)
-    return tuple(values)
+    # __dict__ holds exactly the fields, in declaration order; only EiResponse nests here.
+    return (type(msg), *(_key(v) if isinstance(v, BaseModel) else v for v in msg.__dict__.values()))
 
 
 _HEAD = (
@@ -119,7 +116,8 @@ def decode(
         raise CodecError(
             f"root element must be oadr:oadrPayload in namespace {NS['oadr']}, got {pretty_tag(root.tag)}"
         )
-    signed = root.find(_SIGNED_OBJECT)
+    # Children by iteration: lxml's find() compiles its path argument on every call.
+    signed = next((child for child in root if child.tag == _SIGNED_OBJECT), None)
     if signed is None:
         raise CodecError("oadr:oadrPayload has no oadr:oadrSignedObject")
     payloads = list(signed)
