@@ -36,6 +36,7 @@ ONLINE_WITHIN = timedelta(minutes=5)
 TELEMETRY_MIN_PERIOD = timedelta(seconds=1)
 TELEMETRY_MAX_PERIOD = timedelta(hours=1)
 DEFAULT_FLEX_PERIOD = timedelta(days=1)
+MAX_SAMPLES = 10_000  # per request between two reports: bounds memory on a small box
 
 _DATA_NAMES = {
     USAGE_SPECIFIER: m.ReportName.TELEMETRY_USAGE.value,
@@ -140,6 +141,7 @@ class ReportScheduler:
         self._samples: dict[str, list[Sample]] = {}
         self._next_sample: dict[str, datetime] = {}
         self._capabilities: dict[str, m.Report] = {}
+        self.dropped_samples = 0
 
     async def load(self, capabilities: Sequence[m.Report]) -> None:
         self._capabilities = {r.report_specifier_id: r for r in capabilities}
@@ -287,7 +289,11 @@ class ReportScheduler:
             return
         values = self._sample(record, now)
         if values:
-            self._samples.setdefault(rid, []).append(Sample(now, values))
+            samples = self._samples.setdefault(rid, [])
+            samples.append(Sample(now, values))
+            if len(samples) > MAX_SAMPLES:  # a fine granularity with a long report-back period
+                del samples[0]
+                self.dropped_samples += 1
         period = timedelta(seconds=record.granularity_s)
         next_sample = (due or now) + period
         self._next_sample[rid] = next_sample if next_sample > now else now + period

@@ -246,3 +246,22 @@ async def test_cancel_piggybacked_on_updated_report(vtn: RecordingVtn, store, te
         assert ven.status().report_requests == 0
     [canceled] = vtn.of_type(m.OadrCanceledReport)
     assert canceled.pending_reports == [] and canceled.response.request_id == cancel.request_id
+
+
+async def test_samples_between_reports_are_bounded(store, telemetry, monkeypatch):
+    from flexcoop.edge.ven import reports
+
+    monkeypatch.setattr(reports, "MAX_SAMPLES", 5)
+    sink = Collect()
+    sched = ReportScheduler(VenState(store), telemetry, PointLimitFlexibility(telemetry), sink)
+    await sched.load(build_capabilities(telemetry.devices(), T0))
+    req = request("TELEMETRY_USAGE", ["meter.power_w"], 1, 3600)
+    await sched.accept([req], T0)
+    for s in range(8):
+        await sched.tick(T0 + timedelta(seconds=s))
+    assert sink.sent == [] and sched.dropped_samples == 3
+    await sched.tick(T0 + timedelta(hours=1))
+    [msg] = sink.sent
+    assert [i.start for i in msg.reports[0].intervals] == [
+        T0 + timedelta(seconds=s) for s in range(3, 8)
+    ]
