@@ -164,3 +164,15 @@ def test_response_codes_follow_the_profile_spec() -> None:
     assert m.ResponseCode.INVALID_ID == 452
     assert m.ResponseCode.NOT_REGISTERED_OR_AUTHORIZED == 463
     assert m.EiResponse().ok and not m.EiResponse(response_code=m.ResponseCode.INVALID_DATA).ok
+
+
+def test_convenience_accessors() -> None:
+    event = m.Event(
+        descriptor=m.EventDescriptor(event_id="ev-7", modification_number=3, created_date_time=T0),
+        active_period=m.ActivePeriod(start=T0, duration=timedelta(hours=2)),
+        signals=[m.EventSignal(signal_id="s", intervals=[m.Interval(value=1)])],
+    )
+    assert (event.event_id, event.modification_number) == ("ev-7", 3)
+    assert event.active_period.end == T0 + timedelta(hours=2)
+    assert event.targets.is_empty()
+    assert not m.Target(group_ids=["g"]).is_empty()
