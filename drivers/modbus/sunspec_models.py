@@ -269,13 +269,63 @@ def _inverter(model_id: int, name: str) -> ModelDef:
     )
 
 
+NAMEPLATE = ModelDef(
+    120,
+    "nameplate",
+    26,
+    (
+        _p("DERTyp", 2, "enum16", name="der_type", description="4 = PV, 82 = PV + storage"),
+        _p(
+            "WRtg",
+            3,
+            "uint16",
+            "W",
+            "WRtg_SF",
+            "rated_power_w",
+            description="continuous power rating",
+        ),
+        _sf("WRtg_SF", 4, 0),
+        _p("VARtg", 5, "uint16", "VA", "VARtg_SF", "rated_apparent_power_va"),
+        _sf("VARtg_SF", 6, 0),
+        _p("VArRtgQ1", 7, "int16", "var", "VArRtg_SF"),
+        _p("VArRtgQ2", 8, "int16", "var", "VArRtg_SF"),
+        _p("VArRtgQ3", 9, "int16", "var", "VArRtg_SF"),
+        _p("VArRtgQ4", 10, "int16", "var", "VArRtg_SF"),
+        _sf("VArRtg_SF", 11, 0),
+        _p("ARtg", 12, "uint16", "A", "ARtg_SF", "rated_current_a"),
+        _sf("ARtg_SF", 13, -1),
+        _p("PFRtgQ1", 14, "int16", "", "PFRtg_SF"),
+        _p("PFRtgQ2", 15, "int16", "", "PFRtg_SF"),
+        _p("PFRtgQ3", 16, "int16", "", "PFRtg_SF"),
+        _p("PFRtgQ4", 17, "int16", "", "PFRtg_SF"),
+        _sf("PFRtg_SF", 18, -3),
+        _p(
+            "WHRtg",
+            19,
+            "uint16",
+            "Wh",
+            "WHRtg_SF",
+            "rated_energy_wh",
+            description="usable storage capacity",
+        ),
+        _sf("WHRtg_SF", 20, 0),
+        _p("AhrRtg", 21, "uint16", "", "AhrRtg_SF"),
+        _sf("AhrRtg_SF", 22, 0),
+        _p("MaxChaRte", 23, "uint16", "W", "MaxChaRte_SF", "max_charge_rate_w"),
+        _sf("MaxChaRte_SF", 24, 0),
+        _p("MaxDisChaRte", 25, "uint16", "W", "MaxDisChaRte_SF", "max_discharge_rate_w"),
+        _sf("MaxDisChaRte_SF", 26, 0),
+        _p("Pad", 27, "pad"),
+    ),
+)
+
 IMMEDIATE_CONTROLS = ModelDef(
     123,
     "immediate_controls",
     24,
     (
-        _p("Conn_WinTms", 2, "uint16", "Secs"),
-        _p("Conn_RvrtTms", 3, "uint16", "Secs"),
+        _p("Conn_WinTms", 2, "uint16", "Secs", access="rw"),
+        _p("Conn_RvrtTms", 3, "uint16", "Secs", access="rw"),
         _p(
             "Conn",
             4,
@@ -298,7 +348,7 @@ IMMEDIATE_CONTROLS = ModelDef(
             hi=100,
             description="active power limit in % of WMax",
         ),
-        _p("WMaxLimPct_WinTms", 6, "uint16", "Secs"),
+        _p("WMaxLimPct_WinTms", 6, "uint16", "Secs", access="rw"),
         _p(
             "WMaxLimPct_RvrtTms",
             7,
@@ -309,20 +359,20 @@ IMMEDIATE_CONTROLS = ModelDef(
             lo=0,
             hi=65534,
         ),
-        _p("WMaxLimPct_RmpTms", 8, "uint16", "Secs"),
+        _p("WMaxLimPct_RmpTms", 8, "uint16", "Secs", access="rw"),
         _p("WMaxLim_Ena", 9, "enum16", name="power_limit_enabled", access="rw", lo=0, hi=1),
         _p("OutPFSet", 10, "int16", "", "OutPFSet_SF", access="rw"),
-        _p("OutPFSet_WinTms", 11, "uint16", "Secs"),
-        _p("OutPFSet_RvrtTms", 12, "uint16", "Secs"),
-        _p("OutPFSet_RmpTms", 13, "uint16", "Secs"),
+        _p("OutPFSet_WinTms", 11, "uint16", "Secs", access="rw"),
+        _p("OutPFSet_RvrtTms", 12, "uint16", "Secs", access="rw"),
+        _p("OutPFSet_RmpTms", 13, "uint16", "Secs", access="rw"),
         _p("OutPFSet_Ena", 14, "enum16", access="rw"),
         _p("VArWMaxPct", 15, "int16", "Pct", "VArPct_SF", access="rw"),
         _p("VArMaxPct", 16, "int16", "Pct", "VArPct_SF", access="rw"),
         _p("VArAvalPct", 17, "int16", "Pct", "VArPct_SF", access="rw"),
-        _p("VArPct_WinTms", 18, "uint16", "Secs"),
-        _p("VArPct_RvrtTms", 19, "uint16", "Secs"),
-        _p("VArPct_RmpTms", 20, "uint16", "Secs"),
-        _p("VArPct_Mod", 21, "enum16"),
+        _p("VArPct_WinTms", 18, "uint16", "Secs", access="rw"),
+        _p("VArPct_RvrtTms", 19, "uint16", "Secs", access="rw"),
+        _p("VArPct_RmpTms", 20, "uint16", "Secs", access="rw"),
+        _p("VArPct_Mod", 21, "enum16", access="rw"),
         _p("VArPct_Ena", 22, "enum16", access="rw"),
         _sf("WMaxLimPct_SF", 23, 0),
         _sf("OutPFSet_SF", 24, -3),
@@ -346,8 +396,8 @@ STORAGE = ModelDef(
             lo=0,
             description="setpoint for maximum charge power",
         ),
-        _p("WChaGra", 3, "uint16", "Pct", "WChaDisChaGra_SF"),
-        _p("WDisChaGra", 4, "uint16", "Pct", "WChaDisChaGra_SF"),
+        _p("WChaGra", 3, "uint16", "Pct", "WChaDisChaGra_SF", access="rw"),
+        _p("WDisChaGra", 4, "uint16", "Pct", "WChaDisChaGra_SF", access="rw"),
         _p(
             "StorCtl_Mod",
             5,
@@ -358,7 +408,7 @@ STORAGE = ModelDef(
             hi=3,
             description="bit 0: charge limit active, bit 1: discharge limit active",
         ),
-        _p("VAChaMax", 6, "uint16", "VA", "VAChaMax_SF"),
+        _p("VAChaMax", 6, "uint16", "VA", "VAChaMax_SF", access="rw"),
         _p(
             "MinRsvPct",
             7,
@@ -384,7 +434,7 @@ STORAGE = ModelDef(
             access="rw",
             lo=-100,
             hi=100,
-            description="discharge rate in % of WChaMax",
+            description="discharge rate in % of the maximum discharge rate",
         ),
         _p(
             "InWRte",
@@ -396,11 +446,11 @@ STORAGE = ModelDef(
             access="rw",
             lo=-100,
             hi=100,
-            description="charge rate in % of WChaMax",
+            description="charge rate in % of the maximum charge rate (WChaMax)",
         ),
-        _p("InOutWRte_WinTms", 14, "uint16", "Secs"),
-        _p("InOutWRte_RvrtTms", 15, "uint16", "Secs"),
-        _p("InOutWRte_RmpTms", 16, "uint16", "Secs"),
+        _p("InOutWRte_WinTms", 14, "uint16", "Secs", access="rw"),
+        _p("InOutWRte_RvrtTms", 15, "uint16", "Secs", access="rw"),
+        _p("InOutWRte_RmpTms", 16, "uint16", "Secs", access="rw"),
         _p(
             "ChaGriSet",
             17,
@@ -426,6 +476,7 @@ STORAGE = ModelDef(
 
 def _meter(model_id: int, name: str) -> ModelDef:
     phases = ("A", "B", "C")
+    ll_prefix = "PPVph" if model_id == 201 else "PhVph"
     points: list[ModelPoint] = [
         _p("A", 2, "int16", "A", "A_SF", "current_a"),
         *(
@@ -439,9 +490,13 @@ def _meter(model_id: int, name: str) -> ModelDef:
             for i, ph in enumerate(phases)
         ),
         _p("PPV", 11, "int16", "V", "V_SF", "voltage_ll_v"),
-        _p("PPVphAB", 12, "int16", "V", "V_SF", "voltage_l1_l2_v"),
-        _p("PPVphBC", 13, "int16", "V", "V_SF", "voltage_l2_l3_v"),
-        _p("PPVphCA", 14, "int16", "V", "V_SF", "voltage_l3_l1_v"),
+        # Model 201 spells its line-to-line voltages PPVph…, 202–204 spell them PhVph….
+        *(
+            _p(f"{ll_prefix}{pair}", 12 + i, "int16", "V", "V_SF", name)
+            for i, (pair, name) in enumerate(
+                (("AB", "voltage_l1_l2_v"), ("BC", "voltage_l2_l3_v"), ("CA", "voltage_l3_l1_v"))
+            )
+        ),
         _sf("V_SF", 15, -1),
         _p("Hz", 16, "int16", "Hz", "Hz_SF", "frequency_hz"),
         _sf("Hz_SF", 17, -2),
@@ -498,6 +553,7 @@ MODELS: dict[int, ModelDef] = {
         _inverter(101, "inverter_single_phase"),
         _inverter(102, "inverter_split_phase"),
         _inverter(103, "inverter_three_phase"),
+        NAMEPLATE,
         IMMEDIATE_CONTROLS,
         STORAGE,
         _meter(201, "meter_single_phase"),

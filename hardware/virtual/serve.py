@@ -4,11 +4,12 @@
         served["pv"]            # Endpoint(host, port, unit_id, template)
         served.devices_toml()   # the [[devices]] tables an OSB config needs
 
-PV inverter, battery and grid meter speak SunSpec (models 1+103+123, 1+103+124, 1+203); the
-heat pump and EV charger are served from the shipped templates ``heat_pump_generic`` and
-``ev_charger_generic``, whose point names are the physics' own. SunSpec controls are translated
-to the physics here: WMaxLimPct/WMaxLim_Ena/Conn become the inverter's curtailment limit, and
-storage control mode with charge/discharge rates (in % of WChaMax) becomes a battery setpoint.
+PV inverter, battery and grid meter speak SunSpec (models 1+120+103+123, 1+120+103+124 and
+1+203); the heat pump and EV charger are served from the shipped templates
+``heat_pump_generic`` and ``ev_charger_generic``, whose point names are the physics' own.
+SunSpec controls are translated to the physics here: WMaxLimPct/WMaxLim_Ena/Conn become the
+inverter's curtailment limit, and storage control mode with charge/discharge rates becomes a
+battery setpoint.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from flexcoop.hardware.virtual.sunspec_server import (
 # SunSpec ChaSt values (model 124).
 CHA_ST_EMPTY, CHA_ST_DISCHARGING, CHA_ST_CHARGING, CHA_ST_FULL, CHA_ST_HOLDING = 2, 3, 4, 5, 6
 IDLE_W = 1.0  # below this a battery is holding, not charging or discharging
+DER_TYPE_PV, DER_TYPE_PV_STORAGE = 4, 82  # SunSpec model 120 DERTyp
 
 
 class Endpoint(NamedTuple):
@@ -64,6 +66,8 @@ class _PvControls:
         v = self.pv.values()
         amps = v["current_a"]
         return {
+            "der_type": DER_TYPE_PV,
+            "rated_power_w": v["rated_power_w"],
             "power_w": v["power_w"],
             "energy_wh": v["energy_wh"],
             "dc_power_w": v["dc_power_w"],
@@ -86,7 +90,11 @@ class _PvControls:
 
 
 class _StorageControls:
-    """Model 124 → the battery's mode and setpoint (+ discharge, − charge, in W)."""
+    """Model 124 → the battery's mode and setpoint (+ discharge, − charge, in W).
+
+    StorCtl_Mod bit 0 charges at InWRte % of WChaMax, bit 1 discharges at OutWRte % of the
+    maximum discharge rate (both set: the sum); 0 hands the battery back to self-consumption.
+    """
 
     def __init__(self, battery: VirtualDevice) -> None:
         self.battery = battery
@@ -110,6 +118,11 @@ class _StorageControls:
         else:
             status = CHA_ST_HOLDING
         return {
+            "der_type": DER_TYPE_PV_STORAGE,
+            "rated_power_w": v["max_discharge_w"],
+            "rated_energy_wh": v["capacity_wh"],
+            "max_charge_rate_w": v["max_charge_w"],
+            "max_discharge_rate_w": v["max_discharge_w"],
             "power_w": v["power_w"],
             "energy_wh": v["discharged_wh"],
             "soc_pct": v["soc_pct"],
@@ -130,12 +143,11 @@ class _StorageControls:
             self.battery.write("mode", 0)
         else:
             v = self.battery.values()
-            w_cha_max = v["max_charge_w"]
             setpoint = 0.0
             if mode & 2:
-                setpoint += proposed["discharge_rate_pct"] / 100 * w_cha_max
+                setpoint += proposed["discharge_rate_pct"] / 100 * v["max_discharge_w"]
             if mode & 1:
-                setpoint -= proposed["charge_rate_pct"] / 100 * w_cha_max
+                setpoint -= proposed["charge_rate_pct"] / 100 * v["max_charge_w"]
             setpoint = min(max(setpoint, -v["max_charge_w"]), v["max_discharge_w"])
             self.battery.write("setpoint_w", setpoint)
             self.battery.write("mode", 1)
@@ -173,10 +185,10 @@ def _unit_for(device_id: str, device: VirtualDevice, seed: int) -> tuple[ServedU
 
     if device.kind == "pv_inverter":
         pv = _PvControls(device)
-        return SunSpecUnit([103, 123], pv.values, pv.write, common=common("PV inverter")), None
+        return SunSpecUnit([120, 103, 123], pv.values, pv.write, common=common("PV inverter")), None
     if device.kind == "battery":
         storage = _StorageControls(device)
-        unit = SunSpecUnit([103, 124], storage.values, storage.write, common=common("Battery"))
+        unit = SunSpecUnit([120, 103, 124], storage.values, storage.write, common=common("Battery"))
         return unit, None
     if device.kind == "meter":
         return SunSpecUnit([203], _meter_values(device), common=common("Grid meter")), None

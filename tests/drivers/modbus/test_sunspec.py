@@ -103,8 +103,12 @@ async def test_storage_and_controls_make_a_battery(
         "soc_pct": 63.4,
         "max_charge_power_w": 5000.0,
         "battery_voltage_v": 51.2,
+        "rated_energy_wh": 13_500.0,  # model 120 nameplate
+        "der_type": 82,
     }
-    unit = SunSpecUnit([103, 123, 124], lambda: values, scale_factors={"ChaState_SF": -1})
+    unit = SunSpecUnit(
+        [120, 103, 123, 124], lambda: values, scale_factors={"ChaState_SF": -1, "WHRtg_SF": 1}
+    )
     async with VirtualModbusServer([unit]) as server:
         await driver.add_device(device("bat", server.port))
         await ctx.wait_for(lambda: "soc_pct" in ctx.latest("bat"))
@@ -114,6 +118,7 @@ async def test_storage_and_controls_make_a_battery(
     assert latest["soc_pct"].value == 63.4 and latest["soc_pct"].unit is Unit.PERCENT
     assert latest["power_w"].value == -2500.0
     assert latest["battery_voltage_v"].value == 51.2
+    assert latest["rated_energy_wh"].value == 13_500.0 and latest["der_type"].value == 82
     # Controls (model 123) and storage setpoints (124) are writable points with limits.
     limit = info.points["power_limit_pct"]
     assert limit.direction is Direction.READ_WRITE and (limit.min, limit.max) == (0, 100)

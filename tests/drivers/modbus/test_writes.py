@@ -90,8 +90,8 @@ async def test_server_side_limits_reject_out_of_range_raw_values(device: Device)
         await link.connect()
         with pytest.raises(ModbusReplyError, match="exception 3"):
             await link.write(1, RegisterType.HOLDING, address, [150])
-        with pytest.raises(ModbusReplyError, match="exception 2"):  # read-only register
-            await link.write(1, RegisterType.HOLDING, address - 3, [1])
+        with pytest.raises(ModbusReplyError, match="exception 2"):  # read-only
+            await link.write(1, RegisterType.HOLDING, address - 5, [1])  # the model id
         await link.write(1, RegisterType.HOLDING, address, [80])
         assert await link.read(1, RegisterType.HOLDING, address, 1) == [80]
         link.close()

@@ -115,6 +115,10 @@ async def test_driver_reads_the_physics(
     assert rec.latest("meter")["power_l1_w"] == pytest.approx(meter["phase_a_power_w"], abs=0.5)
     assert rec.latest("battery")["soc_pct"] == pytest.approx(bat["soc_pct"], abs=0.05)
     assert rec.latest("battery")["power_w"] == pytest.approx(bat["power_w"], abs=0.5)
+    # Nameplate (model 120): what the planner needs to know about the battery and the array.
+    assert rec.latest("battery")["rated_energy_wh"] == pytest.approx(bat["capacity_wh"], abs=0.5)
+    assert rec.latest("battery")["max_charge_rate_w"] == pytest.approx(bat["max_charge_w"], abs=0.5)
+    assert rec.latest("pv")["rated_power_w"] == pytest.approx(pv["rated_power_w"], abs=0.5)
     assert rec.latest("heat_pump")["indoor_temp_c"] == pytest.approx(hp["indoor_temp_c"], abs=0.05)
     assert rec.latest("heat_pump")["dhw_temp_c"] == pytest.approx(hp["dhw_temp_c"], abs=0.05)
     assert rec.latest("heat_pump")["energy_wh"] == pytest.approx(hp["energy_wh"], abs=0.5)
@@ -146,7 +150,7 @@ async def test_commands_reach_the_physics(
     assert await driver.write("battery", "discharge_rate_pct", 40) == 40
     assert await driver.write("battery", "storage_control_mode", 2) == 2
     bat = home.battery.values()
-    assert bat["mode"] == 1 and bat["setpoint_w"] == pytest.approx(0.4 * bat["max_charge_w"])
+    assert bat["mode"] == 1 and bat["setpoint_w"] == pytest.approx(0.4 * bat["max_discharge_w"])
     assert await driver.write("battery", "storage_control_mode", 0) == 0
     assert home.battery.values()["mode"] == 0
 
