@@ -248,7 +248,7 @@ class EventBook:
 
     async def create(self, spec: EventSpec) -> StoredEvent:
         now = utcnow()
-        async with self._deps.engine.begin() as conn:
+        async with self._deps.write() as conn:
             exists = await conn.execute(
                 select(EventRow.event_id).where(EventRow.event_id == spec.event_id)
             )
@@ -293,7 +293,7 @@ class EventBook:
         if spec.event_id != event_id:
             spec = spec.model_copy(update={"event_id": event_id})
         now = utcnow()
-        async with self._deps.engine.begin() as conn:
+        async with self._deps.write() as conn:
             row = await self._current(conn, event_id)
             self._guard(row, if_modification_number)
             old = EventSpec.model_validate(row.spec)
@@ -318,7 +318,7 @@ class EventBook:
         self, event_id: str, *, if_modification_number: int | None = None
     ) -> StoredEvent:
         now = utcnow()
-        async with self._deps.engine.begin() as conn:
+        async with self._deps.write() as conn:
             row = await self._current(conn, event_id)
             self._guard(row, if_modification_number)
             spec = EventSpec.model_validate(row.spec)
@@ -388,7 +388,7 @@ class EventBook:
 
     async def request_event(self, msg: m.OadrRequestEvent, peer: Peer) -> m.OadrDistributeEvent:
         now = utcnow()
-        async with self._deps.engine.begin() as conn:
+        async with self._deps.write() as conn:
             ven = await authenticate(conn, msg.ven_id, peer)
             events = await self.for_ven(conn, ven.ven_id, now)
             if msg.reply_limit:
@@ -409,7 +409,7 @@ class EventBook:
         """Record opt-in/out per event and modification number; all or nothing."""
         now = utcnow()
         request_id = msg.response.request_id
-        async with self._deps.engine.begin() as conn:
+        async with self._deps.write() as conn:
             ven = await authenticate(conn, msg.ven_id, peer)
             if request_id:
                 await claim_request_id(conn, ven.ven_id, request_id, msg.message_type)

@@ -14,7 +14,7 @@ from flexcoop.openadr import messages as m
 
 
 async def create_opt(deps: VtnDeps, msg: m.OadrCreateOpt, peer: Peer) -> m.OadrCreatedOpt:
-    async with deps.engine.begin() as conn:
+    async with deps.write() as conn:
         ven = await authenticate(conn, msg.ven_id, peer)
         await claim_request_id(conn, ven.ven_id, msg.request_id, msg.message_type)
         if msg.event_id is not None:
@@ -59,7 +59,7 @@ async def create_opt(deps: VtnDeps, msg: m.OadrCreateOpt, peer: Peer) -> m.OadrC
 
 
 async def cancel_opt(deps: VtnDeps, msg: m.OadrCancelOpt, peer: Peer) -> m.OadrCanceledOpt:
-    async with deps.engine.begin() as conn:
+    async with deps.write() as conn:
         ven = await authenticate(conn, msg.ven_id, peer)
         await claim_request_id(conn, ven.ven_id, msg.request_id, msg.message_type)
         result = await conn.execute(

@@ -22,7 +22,7 @@ async def next_message(deps: VtnDeps, book: EventBook, ven_id: str) -> bytes | N
     """The encoded message for this poll, or None when nothing is waiting after all."""
     now = utcnow()
     payload: bytes | None = None
-    async with deps.engine.begin() as conn:
+    async with deps.write() as conn:
         ven = (
             await conn.execute(
                 select(VenRow.event_seq, VenRow.event_seq_delivered).where(VenRow.ven_id == ven_id)

@@ -78,7 +78,7 @@ async def create_party_registration(
 ) -> m.OadrCreatedPartyRegistration:
     _check_capabilities(msg)
     now = utcnow()
-    async with deps.engine.begin() as conn:
+    async with deps.write() as conn:
         if deps.settings.open_registration:
             existing = await _row(conn, msg.ven_id) if msg.ven_id else None
             ven_id = existing.ven_id if existing is not None else m.new_id()
@@ -161,7 +161,7 @@ async def _unregister(conn: AsyncConnection, ven_id: str) -> None:
 async def cancel_party_registration(
     deps: VtnDeps, msg: m.OadrCancelPartyRegistration, peer: Peer
 ) -> m.OadrCanceledPartyRegistration:
-    async with deps.engine.begin() as conn:
+    async with deps.write() as conn:
         row = await authenticate(conn, msg.ven_id, peer)
         if msg.registration_id != row.registration_id:
             raise VtnError(m.ResponseCode.INVALID_ID, "registrationID does not match")
@@ -179,7 +179,7 @@ async def canceled_party_registration(
     deps: VtnDeps, msg: m.OadrCanceledPartyRegistration, peer: Peer
 ) -> m.OadrResponse:
     """The VEN confirms a cancellation we queued: its registration ends now."""
-    async with deps.engine.begin() as conn:
+    async with deps.write() as conn:
         row = await authenticate(conn, msg.ven_id, peer)
         if msg.registration_id and msg.registration_id != row.registration_id:
             raise VtnError(m.ResponseCode.INVALID_ID, "registrationID does not match")
@@ -200,7 +200,7 @@ async def _registered(conn: AsyncConnection, ven_id: str) -> Any:
 
 async def request_reregistration(deps: VtnDeps, ven_id: str) -> None:
     """Queue oadrRequestReregistration for the VEN's next poll."""
-    async with deps.engine.begin() as conn:
+    async with deps.write() as conn:
         await _registered(conn, ven_id)
         payload = encode(m.OadrRequestReregistration(ven_id=ven_id))
         await enqueue(conn, ven_id, m.OadrRequestReregistration.message_type, payload)
@@ -209,7 +209,7 @@ async def request_reregistration(deps: VtnDeps, ven_id: str) -> None:
 
 async def request_cancel_registration(deps: VtnDeps, ven_id: str) -> None:
     """Queue oadrCancelPartyRegistration; the registration ends when the VEN confirms."""
-    async with deps.engine.begin() as conn:
+    async with deps.write() as conn:
         row = await _registered(conn, ven_id)
         payload = encode(
             m.OadrCancelPartyRegistration(registration_id=row.registration_id, ven_id=ven_id)
@@ -220,7 +220,7 @@ async def request_cancel_registration(deps: VtnDeps, ven_id: str) -> None:
 
 async def set_groups(deps: VtnDeps, ven_id: str, group_ids: list[str]) -> None:
     """Replace the VEN's group memberships (groupID targets of events)."""
-    async with deps.engine.begin() as conn:
+    async with deps.write() as conn:
         if await _row(conn, ven_id) is None:
             raise NotFoundError(f"no VEN {ven_id!r}")
         await conn.execute(delete(VenGroupRow).where(VenGroupRow.ven_id == ven_id))

@@ -121,7 +121,7 @@ async def register_report(
                 m.ResponseCode.INVALID_DATA,
                 f"report {report.report_specifier_id!r} has no oadrReportDescription",
             )
-    async with deps.engine.begin() as conn:
+    async with deps.write() as conn:
         ven = await authenticate(conn, msg.ven_id, peer)
         await claim_request_id(conn, ven.ven_id, msg.request_id, msg.message_type)
         await conn.execute(
@@ -179,7 +179,7 @@ async def register_report(
 
 async def created_report(deps: VtnDeps, msg: m.OadrCreatedReport, peer: Peer) -> m.OadrResponse:
     """The VEN acknowledges report requests: the listed ones are now running."""
-    async with deps.engine.begin() as conn:
+    async with deps.write() as conn:
         ven = await authenticate(conn, msg.ven_id, peer)
         if msg.pending_reports:
             await conn.execute(
@@ -199,7 +199,7 @@ async def created_report(deps: VtnDeps, msg: m.OadrCreatedReport, peer: Peer) ->
 
 async def canceled_report(deps: VtnDeps, msg: m.OadrCanceledReport, peer: Peer) -> m.OadrResponse:
     """The VEN confirms cancellations: requests we cancelled that it no longer runs end."""
-    async with deps.engine.begin() as conn:
+    async with deps.write() as conn:
         ven = await authenticate(conn, msg.ven_id, peer)
         query = update(ReportRequestRow).where(
             ReportRequestRow.ven_id == ven.ven_id, ReportRequestRow.status == "cancel_requested"
@@ -352,7 +352,7 @@ async def update_report(deps: VtnDeps, msg: m.OadrUpdateReport, peer: Peer) -> m
             await deps.timeseries.store_flex_offer(ven.ven_id, created, intervals)
     except TimeseriesInputError as exc:
         raise VtnError(m.ResponseCode.INVALID_DATA, f"report data refused: {exc}") from None
-    async with deps.engine.begin() as conn:
+    async with deps.write() as conn:
         await claim_request_id(conn, ven.ven_id, msg.request_id, msg.message_type)
     deps.directory.seen(ven.ven_id)
     if skipped:
@@ -374,7 +374,7 @@ async def request_report(
 ) -> str:
     """Queue an oadrCreateReport for a registered capability; returns the reportRequestID."""
     now = utcnow()
-    async with deps.engine.begin() as conn:
+    async with deps.write() as conn:
         ven = (await conn.execute(select(VenRow.ven_id).where(VenRow.ven_id == ven_id))).first()
         capability = (
             await conn.execute(
@@ -411,7 +411,7 @@ async def request_report(
 
 async def cancel_report(deps: VtnDeps, ven_id: str, report_request_id: str) -> None:
     """Queue an oadrCancelReport; the request ends when the VEN confirms (oadrCanceledReport)."""
-    async with deps.engine.begin() as conn:
+    async with deps.write() as conn:
         result = await conn.execute(
             update(ReportRequestRow)
             .where(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -64,6 +66,18 @@ class VtnDeps:
     directory: VenDirectory
     registry: Registry
     timeseries: TimeSeries
+    _write_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction. SQLite has one writer: queueing ours here instead of in
+        SQLite's busy handler (which sleeps up to 100 ms per retry) keeps polls fast."""
+        if self.engine.dialect.name != "sqlite":
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._write_lock, self.engine.begin() as conn:
+            yield conn
 
 
 async def authenticate(conn: AsyncConnection, ven_id: str | None, peer: Peer) -> Any:
