@@ -111,8 +111,11 @@ class RegisterPoint:
 
 
 def _clean(value: float) -> float:
-    """Strip binary noise from decimal scaling (0.1 × 3 → 0.3), keeping 9 significant digits."""
-    return float(f"{value:.9g}")
+    """Strip binary noise from decimal scaling (3 × 0.1 → 0.3, not 0.30000000000000004).
+
+    15 significant digits keep every 32-bit counter exact (an energy register is 10 digits).
+    """
+    return float(f"{value:.15g}")
 
 
 @dataclass

@@ -147,3 +147,31 @@ def test_batches_respect_the_protocol_limit() -> None:
     batches = plan_reads(spans)
     assert [b.count for b in batches] == [125, 125, 50]
     assert sum(b.count for b in batches) == 300
+
+
+@given(
+    st.sampled_from([DataType.INT16, DataType.UINT16, DataType.INT32, DataType.UINT32]),
+    st.integers(-4, 3),
+    st.data(),
+)
+def test_scaled_points_round_trip_to_the_nearest_step(
+    dtype: DataType, sf: int, data: st.DataObject
+) -> None:
+    lo, hi = INT_RANGES[dtype]
+    raw = data.draw(st.integers(lo + 1, hi - 1))
+    step = 10.0**sf
+    value = raw * step + data.draw(st.floats(-0.49, 0.49)) * step  # anywhere within the step
+    rp = _point("p", dtype=dtype, sf_address=20)
+    words, applied = rp.encode(value, sf)
+    image = RegisterImage()
+    image.put(RegisterType.HOLDING, 10, words)
+    image.put(RegisterType.HOLDING, 20, encode(sf, DataType.INT16))
+    assert rp.decode(image) == applied
+    assert applied == pytest.approx(raw * step, rel=1e-13, abs=1e-12)
+
+
+def test_large_counters_keep_every_digit() -> None:
+    rp = _point("energy_wh", dtype=DataType.UINT32)
+    image = RegisterImage()
+    image.put(RegisterType.HOLDING, 10, encode(4_294_967_295, DataType.UINT32))
+    assert rp.decode(image) == 4_294_967_295
