@@ -98,3 +98,16 @@ async def test_vtn_requests_reregistration_and_cancellation_on_poll(vtn: VtnHarn
     assert ack.response.response_code == 200
     assert (await vtn.service.registration(ven.ven_id)).registration_id is None
     assert (await ven.poll()).response.response_code == m.ResponseCode.INVALID_ID
+
+
+async def test_polls_are_keep_alives_in_the_registry(vtn: VtnHarness) -> None:
+    ven = vtn.ven()
+    await ven.register()
+    before = await vtn.registry.get(ven.ven_id)
+    assert before is not None
+    await ven.poll()
+    await ven.poll()  # the empty one is answered from memory: still a keep-alive
+    await vtn.service.directory.flush_keepalives()
+    await vtn.registry.flush()
+    after = await vtn.registry.get(ven.ven_id)
+    assert after is not None and after.last_seen > before.last_seen
