@@ -81,7 +81,7 @@ class RegisterPoint:
         words = image.words(self.register, self.address, self.count)
         if self.register.is_bit:
             return float(words[0])
-        raw = decode(words, self.dtype, self.order)
+        raw = self._raw(words)
         if (self.sentinel is not None and raw == self.sentinel) or math.isnan(raw):
             return None
         sf = self.scale_factor(image)
@@ -107,7 +107,14 @@ class RegisterPoint:
                     f"register can hold ({_clean(lo * step)}..{_clean(hi * step)})"
                 )
         words = encode(raw, self.dtype, self.order)
-        return words, _clean(decode(words, self.dtype, self.order) * step)
+        return words, _clean(self._raw(words) * step)
+
+    def _raw(self, words: list[int]) -> float:
+        raw = decode(words, self.dtype, self.order)
+        if self.dtype is DataType.FLOAT32 and math.isfinite(raw):
+            # A float32 carries ~7 significant digits: 21.3 is sent as 21.2999992…
+            raw = float(f"{raw:.7g}")
+        return raw
 
 
 def _clean(value: float) -> float:

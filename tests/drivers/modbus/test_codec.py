@@ -175,3 +175,14 @@ def test_large_counters_keep_every_digit() -> None:
     image = RegisterImage()
     image.put(RegisterType.HOLDING, 10, encode(4_294_967_295, DataType.UINT32))
     assert rp.decode(image) == 4_294_967_295
+
+
+def test_float32_values_read_as_written() -> None:
+    rp = _point("temp", dtype=DataType.FLOAT32, order=WordOrder.LITTLE)
+    words, applied = rp.encode(21.3)
+    assert applied == 21.3
+    image = RegisterImage()
+    image.put(RegisterType.HOLDING, 10, words)
+    assert rp.decode(image) == 21.3
+    image.put(RegisterType.HOLDING, 10, [0x0000, 0x7FC0])  # NaN, low word first
+    assert rp.decode(image) is None
