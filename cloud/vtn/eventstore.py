@@ -38,6 +38,15 @@ from flexcoop.units import utcnow
 
 log = get_logger(__name__)
 
+# Event columns without the spec (which may list thousands of target venIDs).
+HEAD = (
+    EventRow.event_id,
+    EventRow.modification_number,
+    EventRow.cancelled,
+    EventRow.created,
+    EventRow.modified,
+)
+
 # Bound the IN (...) lists: SQLite and asyncpg both cap the number of bound parameters.
 CHUNK = 5000
 
@@ -237,6 +246,17 @@ class EventBook:
             self._parsed[key] = hit
         return hit
 
+    async def _load(self, conn: AsyncConnection, head: Any) -> StoredEvent:
+        """The event for a row without its spec: the (possibly large) spec JSON is read and
+        parsed once per modification, not on every poll."""
+        hit = self._parsed.get((head.event_id, head.modification_number))
+        if hit is not None and hit.cancelled == head.cancelled:
+            return hit
+        row = (
+            await conn.execute(select(EventRow).where(EventRow.event_id == head.event_id))
+        ).first()
+        return self._stored(row)
+
     async def _fan_out(self, conn: AsyncConnection, *target_sets: TargetSpec) -> set[str]:
         vens: set[str] = set()
         for targets in target_sets:
@@ -376,12 +396,14 @@ class EventBook:
     async def for_ven(self, conn: AsyncConnection, ven_id: str, now: datetime) -> list[m.Event]:
         """All of the VEN's not-yet-ended events (cancelled ones until their end), in start order."""
         groups, resources = await ven_scope(conn, ven_id)
-        rows = await conn.execute(
-            select(EventRow).where(EventRow.end > now).order_by(EventRow.start, EventRow.event_id)
-        )
+        heads = (
+            await conn.execute(
+                select(*HEAD).where(EventRow.end > now).order_by(EventRow.start, EventRow.event_id)
+            )
+        ).all()
         events = []
-        for row in rows:
-            stored = self._stored(row)
+        for head in heads:
+            stored = await self._load(conn, head)
             if stored.targets_ven(ven_id, groups, resources):
                 events.append(stored.to_wire(ven_id, groups, resources, now))
         return events
@@ -416,11 +438,12 @@ class EventBook:
             groups, resources = await ven_scope(conn, ven.ven_id)
             rows = []
             for resp in msg.event_responses:
-                row = (
-                    await conn.execute(select(EventRow).where(EventRow.event_id == resp.event_id))
+                head = (
+                    await conn.execute(select(*HEAD).where(EventRow.event_id == resp.event_id))
                 ).first()
-                check_response_target(row, resp.event_id, resp.modification_number)
-                if not self._stored(row).targets_ven(ven.ven_id, groups, resources):
+                check_response_target(head, resp.event_id, resp.modification_number)
+                stored = await self._load(conn, head)
+                if not stored.targets_ven(ven.ven_id, groups, resources):
                     raise VtnError(
                         m.ResponseCode.TARGET_MISMATCH,
                         f"event {resp.event_id!r} does not target this VEN",

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from flexcoop.cloud.vtn.errors import VtnError
-from flexcoop.cloud.vtn.eventstore import check_response_target
+from flexcoop.cloud.vtn.eventstore import HEAD, check_response_target
 from flexcoop.cloud.vtn.shared import Peer, VtnDeps, authenticate, claim_request_id
 from flexcoop.cloud.vtn.tables import EventRow, OptRow
 from flexcoop.openadr import messages as m
@@ -19,7 +19,7 @@ async def create_opt(deps: VtnDeps, msg: m.OadrCreateOpt, peer: Peer) -> m.OadrC
         await claim_request_id(conn, ven.ven_id, msg.request_id, msg.message_type)
         if msg.event_id is not None:
             row = (
-                await conn.execute(select(EventRow).where(EventRow.event_id == msg.event_id))
+                await conn.execute(select(*HEAD).where(EventRow.event_id == msg.event_id))
             ).first()
             check_response_target(row, msg.event_id, msg.modification_number or 0)
         elif not msg.vavailability:
