@@ -11,12 +11,14 @@ XML signatures (``ds:Signature``) are out of scope for now: transport security i
 
 from __future__ import annotations
 
-import re
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum, StrEnum
+from functools import lru_cache
 from typing import Annotated, ClassVar, get_args
 
+from lxml import etree
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from flexcoop.units import Unit, UnitError
@@ -231,12 +233,30 @@ class DataQuality(StrEnum):
     LIMIT_FIELD_CONSTANT = "Quality Limit - Field/Constant"
 
 
-# RFC 3986: a scheme, or a relative reference whose first segment has no ':'; no whitespace.
-_URI = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.\-]*:|(?![^/?#]*:))\S*$")
+# xs:anyURI exactly as libxml2 (and so our XSD validation) judges it, from a one-element schema
+# of our own: hand-written RFC 3986 checks disagreed with it on corner cases.
+_ANY_URI = etree.XMLSchema(
+    etree.XML(
+        b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">'
+        b'<xs:element name="u" type="xs:anyURI"/></xs:schema>'
+    )
+)
+_ANY_URI_LOCK = threading.Lock()  # a compiled schema keeps per-call state (its error log)
+
+
+@lru_cache(maxsize=1024)
+def _is_any_uri(value: str) -> bool:
+    element = etree.Element("u")
+    try:
+        element.text = value
+    except ValueError:  # characters XML cannot carry
+        return False
+    with _ANY_URI_LOCK:
+        return bool(_ANY_URI.validate(element))
 
 
 def _check_uri(value: str) -> str:
-    if not _URI.match(value):
+    if not _is_any_uri(value):
         raise ValueError(f"{value!r} is not a URI (xs:anyURI), e.g. 'http://coop.example/market'")
     return value
 
@@ -248,6 +268,24 @@ ReportNameStr = Annotated[str, _open_enum(ReportName)]
 ReportTypeStr = Annotated[str, _open_enum(ReportType)]
 ReadingTypeStr = Annotated[str, _open_enum(ReadingType)]
 DataQualityStr = Annotated[str, _open_enum(DataQuality)]
+
+
+UINT_MAX = 2**32 - 1  # xs:unsignedInt
+
+# The ISO 4217 codes the 2.0b schema enumerates for currency itemUnits (its 2010 code list).
+ISO_4217 = frozenset(
+    (
+        "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL "
+        "BSD BTN BWP BYR BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF "
+        "DKK DOP DZD EEK EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GWP GYD HKD HNL "
+        "HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT "
+        "LAK LBP LKR LRD LSL LTL LVL LYD MAD MDL MGA MKD MMK MNT MOP MRO MUR MVR MWK MXN MXV "
+        "MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF "
+        "SAR SBD SCR SDG SEK SGD SHP SLL SOS SRD STD SVC SYP SZL THB TJS TMT TND TOP TRY TTD "
+        "TWD TZS UAH UGX USD USN USS UYI UYU UZS VEF VND VUV WST XAF XAG XAU XBA XBB XBC XBD "
+        "XCD XDR XFU XOF XPD XPF XPT XTS XXX YER ZAR ZMK ZWL"
+    ).split()
+)
 
 
 class _Model(BaseModel):
@@ -445,8 +483,8 @@ _CURRENCY_DESCRIPTIONS = {"currency", "currencyPerKW", "currencyPerKWh"}
 
 
 class PowerAttributes(_Model):
-    hertz: float = 50.0
-    voltage: float = 230.0
+    hertz: float = Field(default=50.0, allow_inf_nan=False)  # xs:decimal: no INF/NaN
+    voltage: float = Field(default=230.0, allow_inf_nan=False)
     ac: bool = True
 
 
@@ -484,7 +522,7 @@ class ItemBase(_Model):
                 raise ValueError(
                     f"currency itemDescription must be one of {sorted(_CURRENCY_DESCRIPTIONS)}"
                 )
-            if len(self.units) != 3 or not self.units.isalpha() or not self.units.isupper():
+            if self.units not in ISO_4217:
                 raise ValueError(f"currency itemUnits must be an ISO 4217 code, not {self.units!r}")
         if info.power_attributes and self.power_attributes is None:
             self.power_attributes = PowerAttributes()
@@ -626,10 +664,10 @@ class Window(_Model):
 
 class EventDescriptor(_Model):
     event_id: str
-    modification_number: int = Field(default=0, ge=0)
+    modification_number: int = Field(default=0, ge=0, le=UINT_MAX)
     modification_date: UtcDatetime | None = None
     modification_reason: str | None = None
-    priority: int | None = Field(default=None, ge=0)
+    priority: int | None = Field(default=None, ge=0, le=UINT_MAX)
     market_context: Uri = "http://flexcoop.local/market"
     created_date_time: UtcDatetime
     event_status: EventStatus = EventStatus.FAR
@@ -701,7 +739,7 @@ class EventResponse(_Model):
     response_description: str | None = "OK"
     request_id: str = ""
     event_id: str
-    modification_number: int = Field(ge=0)
+    modification_number: int = Field(ge=0, le=UINT_MAX)
     opt_type: OptType
 
 
@@ -880,7 +918,7 @@ class OadrRequestEvent(OadrMessage):
     message_type: ClassVar[str] = "oadrRequestEvent"
     request_id: str = Field(default_factory=new_id)
     ven_id: str
-    reply_limit: int | None = Field(default=None, ge=0)
+    reply_limit: int | None = Field(default=None, ge=0, le=UINT_MAX)
 
 
 class OadrDistributeEvent(OadrMessage):
@@ -969,7 +1007,7 @@ class OadrCreateOpt(OadrMessage):
     created_date_time: UtcDatetime
     request_id: str = Field(default_factory=new_id)
     event_id: str | None = None
-    modification_number: int | None = Field(default=None, ge=0)
+    modification_number: int | None = Field(default=None, ge=0, le=UINT_MAX)
     targets: Target = Field(default_factory=Target)
     device_class: Target | None = None
 

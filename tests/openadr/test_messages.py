@@ -68,7 +68,7 @@ def test_market_contexts_are_uris(uri: str) -> None:
     )
 
 
-@pytest.mark.parametrize("uri", [":", "with space", "1http://x"])
+@pytest.mark.parametrize("uri", [":", "1http://x", "a#b#c", "http://a/%zz", "http://[::1"])
 def test_market_contexts_that_are_not_uris_are_rejected(uri: str) -> None:
     with pytest.raises(ValidationError, match="not a URI"):
         m.EventDescriptor(event_id="e", created_date_time=T0, market_context=uri)
@@ -176,3 +176,14 @@ def test_convenience_accessors() -> None:
     assert event.active_period.end == T0 + timedelta(hours=2)
     assert event.targets.is_empty()
     assert not m.Target(group_ids=["g"]).is_empty()
+
+
+def test_unsigned_ints_and_decimals_stay_inside_their_xsd_types() -> None:
+    with pytest.raises(ValidationError):
+        m.EventDescriptor(event_id="e", created_date_time=T0, modification_number=2**32)
+    with pytest.raises(ValidationError):
+        m.OadrRequestEvent(ven_id="v", reply_limit=-1)
+    with pytest.raises(ValidationError):
+        m.PowerAttributes(hertz=float("nan"))
+    with pytest.raises(ValidationError, match="ISO 4217"):
+        m.ItemBase.currency("ABC")

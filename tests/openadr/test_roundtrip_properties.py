@@ -45,7 +45,7 @@ targets = st.builds(
 item_bases = st.one_of(
     st.sampled_from(list(m.SiScaleCode)).map(m.ItemBase.power_real),
     st.sampled_from(list(m.SiScaleCode)).map(m.ItemBase.energy_real),
-    st.sampled_from(["EUR", "USD", "CHF"]).flatmap(
+    st.sampled_from(sorted(m.ISO_4217)).flatmap(
         lambda code: st.sampled_from(["", "kWh", "kW"]).map(
             lambda per: m.ItemBase.currency(code, per=per)
         )
@@ -215,3 +215,48 @@ def test_update_report_round_trips(
     schema: etree.XMLSchema, reps: list[m.Report], ven_id: str | None
 ) -> None:
     _check(m.OadrUpdateReport(request_id="r", reports=reps, ven_id=ven_id), schema)
+
+
+uri_chars = st.characters(min_codepoint=32, max_codepoint=126) | st.sampled_from("üé€")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(uri_chars, min_size=1, max_size=20)
+    | st.text(uri_chars, max_size=20).map(lambda t: "http://" + t)
+)
+def test_every_market_context_the_model_accepts_is_a_valid_xsd_any_uri(
+    schema: etree.XMLSchema, text: str
+) -> None:
+    try:
+        opt = m.OadrCreateOpt(
+            opt_type=m.OptType.OPT_IN,
+            opt_reason="economic",
+            ven_id="v",
+            created_date_time=datetime(2026, 1, 1, tzinfo=UTC),
+            market_context=text,
+        )
+    except ValueError:
+        return
+    validate_tree(etree.fromstring(encode(opt)), schema)
+
+
+def test_every_iso_4217_code_we_accept_is_in_the_schema(schema: etree.XMLSchema) -> None:
+    signals = [
+        m.EventSignal(
+            signal_id=code,
+            intervals=[m.Interval(value=1)],
+            item_base=m.ItemBase.currency(code, per="kWh"),
+        )
+        for code in sorted(m.ISO_4217)
+    ]
+    event = m.Event(
+        descriptor=m.EventDescriptor(
+            event_id="e", created_date_time=datetime(2026, 1, 1, tzinfo=UTC)
+        ),
+        active_period=m.ActivePeriod(
+            start=datetime(2026, 1, 1, tzinfo=UTC), duration=timedelta(hours=1)
+        ),
+        signals=signals,
+    )
+    _check(m.OadrDistributeEvent(vtn_id="vtn", events=[event]), schema)
