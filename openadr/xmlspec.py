@@ -1,5 +1,5 @@
 """A small declarative XML binding: each model is described once, as a tree of nodes, and the
-same description drives both encoding (model → lxml elements, in XSD sequence order) and
+same description drives both encoding (model → markup text, in XSD sequence order) and
 decoding (elements → plain dict, validated by pydantic in one pass at the top).
 
 Node kinds:
