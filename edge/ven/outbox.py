@@ -15,6 +15,7 @@ import asyncio
 import json
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import Literal
 
 from flexcoop.edge.store import OutboxItem, Store, StoreUnavailableError
 from flexcoop.edge.ven.transport import (
@@ -76,7 +77,7 @@ class Outbox:
         *,
         max_server_error_attempts: int = 50,
         max_memory_backlog: int = 10_000,
-        batch: int = 50,
+        batch: int = 25,
     ) -> None:
         self._store = store
         self._max_server_errors = max_server_error_attempts
@@ -146,6 +147,11 @@ class Outbox:
         Stops at the first message that cannot be delivered now (the exception propagates:
         ``VtnUnavailableError`` → back off; ``VtnInvalidIdError`` → re-register), so later
         messages of a channel never overtake earlier ones.
+
+        Acknowledged messages leave the store in groups of up to ``batch`` (one durable commit
+        per group instead of one per message, the commit being what limits the catch-up rate):
+        a crash in between re-sends at most that group, which at-least-once delivery allows
+        anyway (a lost HTTP answer does the same) and the requestIDs let the VTN recognise.
         """
         await self._spill()
         count = 0
@@ -155,38 +161,46 @@ class Outbox:
                 items = await self._store.outbox_peek(channel, self._batch)
                 if not items:
                     break
-                for item in items:
-                    answer = await self._deliver_one(client, service, ven_id, item)
-                    count += 1
-                    if answer is not None and on_answer is not None:
-                        await on_answer(answer)
+                done: list[int] = []
+                try:
+                    for item in items:
+                        answer = await self._deliver_one(client, service, ven_id, item)
+                        if answer is False:
+                            continue  # rejected: already moved to the event log
+                        done.append(item.id)
+                        if answer is not None and on_answer is not None:
+                            await on_answer(answer)
+                finally:
+                    if done:
+                        await self._store.outbox_ack(done)
+                        self.pending -= len(done)
+                        self.delivered += len(done)
+                        count += len(done)
         return count
 
     async def _deliver_one(
         self, client: VtnClient, service: str, ven_id: str, item: OutboxItem
-    ) -> m.OadrMessage | None:
+    ) -> m.OadrMessage | Literal[False] | None:
+        """The VTN's answer (None: empty) once accepted; False if rejected for good."""
         item_id, payload, attempts = item.id, item.payload, item.attempts
         try:
             body = encode(with_ven_id(unwrap(payload), ven_id))
         except (ValueError, CodecError) as exc:
             await self._reject(service, item_id, payload, f"cannot encode: {exc}")
-            return None
+            return False
         try:
             answer = await client.post(service, body)
         except VtnInvalidIdError:
             raise
         except VtnRejectedError as exc:
             await self._reject(service, item_id, body, str(exc))
-            return None
+            return False
         except VtnServerError as exc:
             if attempts + 1 >= self._max_server_errors:
                 await self._reject(service, item_id, body, f"{exc} ({attempts + 1} attempts)")
-                return None
+                return False
             await self._store.outbox_fail(item_id, str(exc))
             raise
-        await self._store.outbox_ack([item_id])
-        self.pending -= 1
-        self.delivered += 1
         return answer
 
     async def _reject(self, service: str, item_id: int, body: bytes, error: str) -> None:
