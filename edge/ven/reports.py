@@ -192,7 +192,7 @@ class ReportScheduler:
         one_shot = granularity == 0 and back == 0 and not is_flex
         if is_flex:
             granularity = INTERVAL_S
-            back = back or DEFAULT_FLEX_PERIOD.total_seconds()
+            back = max(back or DEFAULT_FLEX_PERIOD.total_seconds(), INTERVAL_S)
         else:
             granularity = granularity or back or 60.0
             back = back or granularity
