@@ -45,18 +45,42 @@ def _bindings(attrs: bytes, scope: dict[bytes, bytes]) -> bool:
     return True
 
 
-def poll_ven_id(body: bytes) -> str | None:
-    """The venID of a canonical oadrPoll document, or None (use the full decoder)."""
+def _canonical_at(body: bytes, start: int, end: int) -> bool:
+    """Is ``body`` a canonical poll whose venID text spans exactly ``body[start:end]``?"""
     match = _POLL.match(body)
-    if match is None:
-        return None
+    if match is None or match.span("ven") != (start, end):
+        return False
     scope: dict[bytes, bytes] = {}
     for group in (2, 3, 4):
         if not _bindings(match.group(group), scope):
-            return None
-    if scope.get(match.group("p")) != OADR_NS or scope.get(match.group("e")) != EI_NS:
+            return False
+    return scope.get(match.group("p")) == OADR_NS and scope.get(match.group("e")) == EI_NS
+
+
+_VEN_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
+# A VEN sends the same document every time but for its venID: remember which surroundings
+# (everything before and after the venID text) were checked. Bounded in count and size.
+_TEMPLATES: dict[tuple[bytes, bytes], bool] = {}
+_TEMPLATE_MAX = 256
+_TEMPLATE_MAX_BYTES = 2048
+
+
+def poll_ven_id(body: bytes) -> str | None:
+    """The venID of a canonical oadrPoll document, or None (use the full decoder)."""
+    i = body.find(b"venID>")
+    if i < 0:
         return None
-    return match.group("ven").decode("ascii")
+    start = i + 6
+    end = body.find(b"<", start)
+    if end < 0 or not _VEN_ID.fullmatch(body, start, end):
+        return None
+    key = (body[:start], body[end:])
+    ok = _TEMPLATES.get(key)
+    if ok is None:
+        ok = _canonical_at(body, start, end)
+        if len(_TEMPLATES) < _TEMPLATE_MAX and len(body) <= _TEMPLATE_MAX_BYTES:
+            _TEMPLATES[key] = ok
+    return body[start:end].decode("ascii") if ok else None
 
 
 _MARK = "VENIDPLACEHOLDER0123456789"
