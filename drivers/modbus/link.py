@@ -136,7 +136,7 @@ class Link:
             try:
                 reply = await call(address, count=count, device_id=unit)
             except ModbusException as exc:
-                self._close()
+                self._failed(client)
                 raise DeviceUnavailableError(f"{what}: {exc}") from exc
         if reply.isError():
             raise ModbusReplyError(getattr(reply, "exception_code", 0), what)
@@ -162,10 +162,17 @@ class Link:
                 else:
                     raise DriverError(f"{what}: {register.value} registers are read-only")
             except ModbusException as exc:
-                self._close()
+                self._failed(client)
                 raise DeviceUnavailableError(f"{what}: {exc}") from exc
         if reply.isError():
             raise ModbusReplyError(getattr(reply, "exception_code", 0), what)
+
+    def _failed(self, client: ModbusBaseClient) -> None:
+        # A unit that does not answer (absent behind a gateway, or a probe during discovery)
+        # must not cut the connection its neighbours use; pymodbus drops a connection itself
+        # after several silent requests in a row, and a lost one is reopened on next use.
+        if not client.connected:
+            self._close()
 
     def _require(self) -> ModbusBaseClient:
         if self._client is None or not self._client.connected:

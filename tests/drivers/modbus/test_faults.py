@@ -8,10 +8,18 @@ import socket
 from collections.abc import Callable
 from datetime import datetime
 
+from pymodbus.simulator import DataType as SimType
+from pymodbus.simulator import SimData, SimDevice
+
 from flexcoop.drivers.modbus import ModbusDeviceConfig, ModbusDriver
 from flexcoop.drivers.modbus.session import backoff_delay
 from flexcoop.edge.model import Quality
-from flexcoop.hardware.virtual.sunspec_server import SunSpecUnit, TemplateUnit, VirtualModbusServer
+from flexcoop.hardware.virtual.sunspec_server import (
+    ServedUnit,
+    SunSpecUnit,
+    TemplateUnit,
+    VirtualModbusServer,
+)
 from flexcoop.units import utcnow
 
 Device = Callable[..., ModbusDeviceConfig]
@@ -134,3 +142,41 @@ async def test_a_failing_runtime_callback_does_not_stop_polling(device: Device) 
             async with asyncio.timeout(15):
                 await flaky.enough.wait()
             assert driver.is_online("hp")
+
+
+class _MuteUnit(ServedUnit):
+    """A unit id the gateway forwards but nothing answers: requests just time out."""
+
+    def __init__(self, unit_id: int) -> None:
+        self.unit_id = unit_id
+
+    def simdevice(self) -> SimDevice:
+        async def never(*_: object) -> None:
+            await asyncio.Event().wait()
+
+        return SimDevice(
+            self.unit_id,
+            simdata=[SimData(0, count=50002, values=0, datatype=SimType.REGISTERS)],
+            action=never,
+        )
+
+
+async def test_a_mute_unit_behind_a_gateway_does_not_cut_its_neighbours_off(
+    ctx, driver: ModbusDriver, device: Device
+) -> None:
+    units = [SunSpecUnit([203], lambda: {"power_w": 10.0}, unit_id=1), _MuteUnit(5)]
+    async with VirtualModbusServer(units) as gateway:
+        await driver.add_device(device("meter", gateway.port, unit_id=1))
+        await ctx.wait_for(lambda: "power_w" in ctx.latest("meter"))
+        await driver.add_device(
+            device(
+                "mute", gateway.port, unit_id=5, timeout_s=0.2, reconnect_min_s=1, reconnect_max_s=2
+            )
+        )
+        await ctx.wait_for(lambda: ctx.online("mute") is False)
+        start = len(ctx.readings)
+        # The mute unit keeps timing out (and is retried) while the meter keeps being read.
+        await ctx.wait_for(lambda: sum(r.point == "power_w" for r in ctx.readings[start:]) >= 5)
+    assert [s.online for s in ctx.statuses if s.device == "meter"] == [True]
+    reason = next(s.reason for s in ctx.statuses if s.device == "mute")
+    assert "unit 5" in reason
