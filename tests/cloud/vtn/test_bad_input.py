@@ -94,7 +94,7 @@ async def test_oversize_bodies_are_refused_before_reading(vtn: VtnHarness, ven: 
         for _ in range(limit // 1000 + 10):
             yield b"x" * 1000
 
-    status, _ = await ven.raw("EiReport", chunks())  # type: ignore[arg-type]
+    status, _ = await ven.raw("EiReport", chunks())
     assert status == 413
     assert await counts(vtn) == before
     assert isinstance(await ven.poll(), m.OadrDistributeEvent | m.OadrResponse)

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ BENCH = Path(__file__).resolve().parents[3] / "bench"
 pytestmark = pytest.mark.timeout(240)
 
 
-def run_quick(name: str) -> list[dict[str, object]]:
+def run_quick(name: str) -> list[dict[str, Any]]:
     out = subprocess.run(
         [sys.executable, str(BENCH / f"{name}.py"), "--quick"],
         capture_output=True,

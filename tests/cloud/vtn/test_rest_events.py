@@ -10,7 +10,7 @@ from flexcoop.cloud.app import VTN_PREFIX, CloudSettings
 from flexcoop.openadr import messages as m
 from flexcoop.units import utcnow
 
-from ..conftest import CloudClient, mint_token, test_auth_settings
+from ..conftest import CloudClient, mint_token, test_auth_settings  # type: ignore[misc]
 from .conftest import Ven
 
 
