@@ -526,12 +526,17 @@ class Ven:
             vtn_id=reg.vtn_id,
             reregistration=previous is not None,
         )
-        if previous is not None and previous.ven_id != reg.ven_id:
-            await self._state.set_capabilities(None)
-        await self._register_reports()
-        await self._request_events()
         self._registered.set()
         self.outbox.wakeup.set()
+        try:
+            await self._register_reports()
+            await self._request_events()
+        except BaseException:
+            # Registered but the handshake broke off (VTN gone again): the capability check
+            # after the next successful poll registers the reports; polls bring the events.
+            self._capabilities_checked = float("-inf")
+            await self._state.set_capabilities(None)
+            raise
 
     async def _register_reports(self) -> None:
         """oadrRegisterReport. It replaces any earlier one, so the standing requests end and

@@ -114,3 +114,18 @@ async def test_invalid_id_on_delivery_reregisters_and_resends(vtn: RecordingVtn,
     assert refused.opt_id == accepted.opt_id == opt_id
     assert refused.ven_id == first.ven_id and accepted.ven_id == second.ven_id != first.ven_id
     assert len(vtn.of_type(m.OadrCreatePartyRegistration)) == 2
+
+
+async def test_handshake_interrupted_after_registration_is_completed(
+    vtn: RecordingVtn, store, telemetry
+):
+    from collections import deque
+
+    vtn.http_status["oadrRegisterReport"] = deque([503])  # the VTN falls over mid-handshake
+    async with make_ven(vtn.url, store, telemetry) as ven:
+        reg = await ven.wait_registered()
+        await vtn.wait_for(lambda: len(vtn.of_type(m.OadrRegisterReport)) == 1)
+        polls = len(vtn.of_type(m.OadrPoll))
+        await vtn.wait_for(lambda: len(vtn.of_type(m.OadrPoll)) > polls)
+    assert len(vtn.of_type(m.OadrCreatePartyRegistration)) == 1  # not registered twice
+    assert vtn.of_type(m.OadrRegisterReport)[0].ven_id == reg.ven_id
