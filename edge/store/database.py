@@ -16,7 +16,8 @@ Failures of the medium (SQLITE_FULL, SQLITE_IOERR, SQLITE_READONLY, SQLITE_CANTO
 close the connection and surface as ``StoreUnavailableError``; the next call reopens. A database
 file that vanished while open (``rm -rf`` of the data dir) would silently swallow every later
 write, so each write first checks that the path still names the file we opened; if it is gone
-the open connection still sees the old contents and copies them back (``VACUUM INTO``).
+the open connection still sees the old contents and copies them back (``VACUUM INTO``). A
+file put in its place is not written to until a restart (see ``_check_file``).
 """
 
 from __future__ import annotations
@@ -161,10 +162,6 @@ class Database:
             except sqlite3.Error as exc:
                 event(log, "store_close_failed", error=_describe(exc))
 
-    @property
-    def is_open(self) -> bool:
-        return self._conn is not None
-
     def _connection(self, *, writing: bool) -> sqlite3.Connection:
         if self._conn is None:
             self.open()
@@ -180,9 +177,12 @@ class Database:
             self._salvage()
             return
         if (st.st_dev, st.st_ino) != self._identity:
-            # Somebody put another database in place (a restore); use theirs.
-            event(log, "store_db_replaced", path=str(self.path))
-            self.open()
+            # Closing our connection now would make SQLite delete "<path>-wal" by name, which
+            # may belong to the new file: hold writes back until a restart opens the new one.
+            raise StoreUnavailableError(
+                f"{self.path} was replaced by another file while open; restart the store to "
+                "use it (writes are held back so neither database is damaged)"
+            )
 
     def _salvage(self) -> None:
         """Copy the open (unlinked) database back to its path, then continue on the copy.

@@ -152,3 +152,21 @@ def test_disk_full_then_space_again(tmp_path: Path, t0: datetime) -> None:
     conn = sqlite3.connect(tmp_path / DB_FILENAME)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
+
+
+async def test_database_replaced_while_open_holds_writes_until_restart(tmp_path: Path) -> None:
+    async with Store(tmp_path, maintenance_interval_s=3600) as store:
+        await store.outbox_put("reports", b"live")
+        backup = tmp_path / "backup.sqlite"
+        conn = sqlite3.connect(tmp_path / DB_FILENAME)
+        conn.execute("VACUUM INTO ?", (str(backup),))
+        conn.close()
+        await store.outbox_put("reports", b"after backup")
+        backup.replace(tmp_path / DB_FILENAME)  # an operator restoring a backup under us
+
+        with pytest.raises(StoreUnavailableError, match="replaced"):
+            await store.outbox_put("reports", b"lost?")
+        assert not store.health().ok and "restart" in store.health().error
+    async with Store(tmp_path) as store:
+        assert [i.payload for i in await store.outbox_peek("reports")] == [b"live"]
+        assert await store.outbox_put("reports", b"x") > 0
