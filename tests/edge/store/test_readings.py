@@ -1,5 +1,6 @@
 import asyncio
 import math
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -130,3 +131,24 @@ async def test_stop_commits_what_is_still_buffered(tmp_path: Path, t0: datetime)
     assert store.health().ok is False and store.health().error == "store stopped"
     async with Store(tmp_path) as again:
         assert len(await again.history("m", "p", t0, t0 + timedelta(hours=1))) == 50
+
+
+async def test_all_sql_runs_on_the_store_thread_never_on_the_event_loop(
+    store: Store, t0: datetime
+) -> None:
+    threads: set[str] = set()
+
+    def install() -> None:
+        conn = store._db._conn
+        assert conn is not None
+        conn.set_trace_callback(lambda _sql: threads.add(threading.current_thread().name))
+
+    await store._run(install)
+    store.add_readings([Reading("m", "p", 1.0, Unit.W, t0)])
+    await store.flush()
+    await store.latest()
+    await store.aggregate_now()
+    await store.outbox_ack([await store.outbox_put("c", b"x")])
+    await store.set_state("k", 1)
+    await store.add_event("alert", None, {})
+    assert threads and all(name.startswith("flexcoop-store") for name in threads), threads
