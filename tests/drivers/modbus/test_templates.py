@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import textwrap
+import tomllib
 from pathlib import Path
 
 import pytest
 
+import flexcoop.drivers.modbus as modbus_package
 from flexcoop.config import ConfigError, parse_config
 from flexcoop.drivers.modbus import ModbusDriver, TemplateError
 from flexcoop.drivers.modbus.codec import DataType, RegisterType, WordOrder
@@ -195,3 +198,12 @@ def test_bad_device_tables_are_config_errors(device: dict[str, object], message:
     with pytest.raises(ConfigError) as err:
         parse_config(_osb([table]), "osb.toml")
     assert message in str(err.value)
+
+
+def test_the_documented_example_is_a_valid_config() -> None:
+    doc = modbus_package.__doc__ or ""
+    block = doc.split("::\n\n", 1)[1].split("\n\n")
+    example = textwrap.dedent("\n\n".join(b for b in block if b.startswith("    ")))
+    config = parse_config({"store": {"data_dir": "/tmp/x"}, **tomllib.loads(example)}, "doc")
+    assert [d.id for d in config.devices] == ["pv", "heat_pump"]
+    assert config.devices[1].transport == "rtu"
