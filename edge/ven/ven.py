@@ -215,6 +215,7 @@ class Ven:
         return interval
 
     async def wait_registered(self) -> Registration:
+        """Until registered and the report capabilities are registered too."""
         await self._registered.wait()
         assert self._registration is not None
         return self._registration
@@ -526,11 +527,11 @@ class Ven:
             vtn_id=reg.vtn_id,
             reregistration=previous is not None,
         )
-        self._registered.set()
         self.outbox.wakeup.set()
         try:
             await self._register_reports()
             await self._request_events()
+            self._registered.set()
         except BaseException:
             # Registered but the handshake broke off (VTN gone again): the capability check
             # after the next successful poll registers the reports; polls bring the events.
@@ -580,6 +581,7 @@ class Ven:
             return False
         event(log, "ven_capabilities_changed", reports=len(caps))
         await self._register_reports()
+        self._registered.set()
         return True
 
     async def _request_events(self) -> None:
