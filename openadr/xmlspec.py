@@ -243,6 +243,14 @@ Node = Leaf | Wrap | Child | Const | Custom
 class Spec:
     model: type[BaseModel]
     nodes: tuple[Node, ...]
+    # The nodes compiled into one closure per node (see _compile): decoding is then plain
+    # calls and dict look-ups, with no per-element dispatch on node types.
+    decoder: Callable[[etree._Element, dict[str, Any]], None] = _field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "decoder", _compile(self.nodes))
 
 
 # --------------------------------------------------------------------------- encoding
@@ -321,6 +329,8 @@ def _first(el: etree._Element, tag: str) -> etree._Element | None:
 
 
 def _descend(el: etree._Element | None, path: tuple[str, ...]) -> etree._Element | None:
+    if not path:
+        return el
     for tag in path:
         if el is None:
             return None
@@ -329,61 +339,133 @@ def _descend(el: etree._Element | None, path: tuple[str, ...]) -> etree._Element
 
 
 _NONE: list[etree._Element] = []
+_Step = Callable[[dict[str, list[etree._Element]], etree._Element, dict[str, Any]], None]
 
 
-def decode_nodes(el: etree._Element, nodes: tuple[Node, ...], out: dict[str, Any]) -> None:
-    index = _index(el)
-    for node in nodes:
-        kind = type(node)
-        if kind is Leaf:
-            assert isinstance(node, Leaf)
-            found = index.get(node.path[0], _NONE)
-            rest = node.path[1:]
-            if node.many:
-                items = []
-                for first in found:
-                    leaf = _descend(first, rest)
-                    if leaf is None:
-                        raise _missing(first, node.path[-1])
-                    items.append(parse_value(node.kind, leaf.text, leaf))
-                out[node.field] = items
-                continue
-            leaf = _descend(found[0], rest) if found else None
-            if leaf is None:
-                if node.optional:
-                    continue
-                raise _missing(el, "/".join(pretty_tag(t) for t in node.path))
-            out[node.field] = parse_value(node.kind, leaf.text, leaf)
-        elif kind is Child:
-            assert isinstance(node, Child)
-            found = index.get(node.tag, _NONE)
-            if node.many:
-                out[node.field] = [decode_spec(c, node.spec) for c in found]
-                continue
-            if not found:
-                if node.optional:
-                    continue
-                raise _missing(el, node.tag)
-            out[node.field] = decode_spec(found[0], node.spec)
-        elif kind is Wrap:
-            assert isinstance(node, Wrap)
-            found = index.get(node.tag, _NONE)
-            if not found:
-                if node.optional:
-                    continue
-                raise _missing(el, node.tag)
-            decode_nodes(found[0], node.children, out)
-        elif kind is Custom:
-            assert isinstance(node, Custom)
-            value = node.decode(el)
-            if value is MISSING:
-                if node.optional:
-                    continue
-                raise CodecError(f"{where(el)}: missing {node.field}", ResponseCode.INVALID_DATA)
-            out[node.field] = value
+def _compile(nodes: tuple[Node, ...]) -> Callable[[etree._Element, dict[str, Any]], None]:
+    steps = [_compile_node(node) for node in nodes if not isinstance(node, Const)]
+
+    def run(el: etree._Element, out: dict[str, Any]) -> None:
+        index = _index(el)
+        for step in steps:
+            step(index, el, out)
+
+    return run
+
+
+def _compile_node(node: Node) -> _Step:
+    if isinstance(node, Leaf):
+        return _compile_leaf(node)
+    if isinstance(node, Child):
+        return _compile_child(node)
+    if isinstance(node, Wrap):
+        return _compile_wrap(node)
+    assert isinstance(node, Custom)
+    return _compile_custom(node)
+
+
+def _compile_leaf(node: Leaf) -> _Step:
+    head, tail, name, kind, optional = (
+        node.path[0],
+        node.path[1:],
+        node.field,
+        node.kind,
+        node.optional,
+    )
+
+    if node.many:
+
+        def many(
+            index: dict[str, list[etree._Element]], el: etree._Element, out: dict[str, Any]
+        ) -> None:
+            items = []
+            for first in index.get(head, _NONE):
+                leaf = _descend(first, tail)
+                if leaf is None:
+                    raise _missing(first, node.path[-1])
+                items.append(parse_value(kind, leaf.text, leaf))
+            out[name] = items
+
+        return many
+
+    def one(
+        index: dict[str, list[etree._Element]], el: etree._Element, out: dict[str, Any]
+    ) -> None:
+        found = index.get(head)
+        leaf = _descend(found[0], tail) if found else None
+        if leaf is None:
+            if optional:
+                return
+            raise _missing(el, "/".join(pretty_tag(t) for t in node.path))
+        out[name] = parse_value(kind, leaf.text, leaf)
+
+    return one
+
+
+def _compile_child(node: Child) -> _Step:
+    tag, name, optional, decoder = node.tag, node.field, node.optional, node.spec.decoder
+
+    def decode_one(child: etree._Element) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        decoder(child, values)
+        return values
+
+    if node.many:
+
+        def many(
+            index: dict[str, list[etree._Element]], el: etree._Element, out: dict[str, Any]
+        ) -> None:
+            out[name] = [decode_one(child) for child in index.get(tag, _NONE)]
+
+        return many
+
+    def one(
+        index: dict[str, list[etree._Element]], el: etree._Element, out: dict[str, Any]
+    ) -> None:
+        found = index.get(tag)
+        if not found:
+            if optional:
+                return
+            raise _missing(el, tag)
+        out[name] = decode_one(found[0])
+
+    return one
+
+
+def _compile_wrap(node: Wrap) -> _Step:
+    tag, optional, inner = node.tag, node.optional, _compile(node.children)
+
+    def wrap(
+        index: dict[str, list[etree._Element]], el: etree._Element, out: dict[str, Any]
+    ) -> None:
+        found = index.get(tag)
+        if not found:
+            if optional:
+                return
+            raise _missing(el, tag)
+        inner(found[0], out)
+
+    return wrap
+
+
+def _compile_custom(node: Custom) -> _Step:
+    name, optional, decode = node.field, node.optional, node.decode
+
+    def custom(
+        index: dict[str, list[etree._Element]], el: etree._Element, out: dict[str, Any]
+    ) -> None:
+        value = decode(el)
+        if value is MISSING:
+            if optional:
+                return
+            raise CodecError(f"{where(el)}: missing {name}", ResponseCode.INVALID_DATA)
+        out[name] = value
+
+    return custom
 
 
 def decode_spec(el: etree._Element, spec: Spec) -> dict[str, Any]:
+    """The fields ``spec`` finds in ``el``, as a plain dict for ``spec.model.model_validate``."""
     out: dict[str, Any] = {}
-    decode_nodes(el, spec.nodes, out)
+    spec.decoder(el, out)
     return out
