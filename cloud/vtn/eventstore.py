@@ -24,8 +24,15 @@ from flexcoop.cloud.vtn.errors import (
     VtnError,
 )
 from flexcoop.cloud.vtn.events import EventSpec, SignalName, SignalSpec, TargetSpec
-from flexcoop.cloud.vtn.shared import Peer, VtnDeps, authenticate, claim_request_id
+from flexcoop.cloud.vtn.shared import (
+    Peer,
+    VtnDeps,
+    authenticate,
+    check_length,
+    claim_request_id,
+)
 from flexcoop.cloud.vtn.tables import (
+    ID_LEN,
     EventResponseRow,
     EventRow,
     VenGroupRow,
@@ -438,6 +445,7 @@ class EventBook:
             groups, resources = await ven_scope(conn, ven.ven_id)
             rows = []
             for resp in msg.event_responses:
+                check_length(resp.request_id, ID_LEN, "requestID")
                 head = (
                     await conn.execute(select(*HEAD).where(EventRow.event_id == resp.event_id))
                 ).first()

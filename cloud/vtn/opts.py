@@ -8,12 +8,21 @@ from sqlalchemy import insert, select, update
 
 from flexcoop.cloud.vtn.errors import VtnError
 from flexcoop.cloud.vtn.eventstore import HEAD, check_response_target
-from flexcoop.cloud.vtn.shared import Peer, VtnDeps, authenticate, claim_request_id
-from flexcoop.cloud.vtn.tables import EventRow, OptRow
+from flexcoop.cloud.vtn.shared import (
+    Peer,
+    VtnDeps,
+    authenticate,
+    check_length,
+    claim_request_id,
+)
+from flexcoop.cloud.vtn.tables import ID_LEN, EventRow, OptRow
 from flexcoop.openadr import messages as m
 
 
 async def create_opt(deps: VtnDeps, msg: m.OadrCreateOpt, peer: Peer) -> m.OadrCreatedOpt:
+    check_length(msg.opt_id, ID_LEN, "optID")
+    check_length(msg.opt_reason, 64, "optReason")
+    check_length(msg.market_context, 512, "marketContext")
     async with deps.write() as conn:
         ven = await authenticate(conn, msg.ven_id, peer)
         await claim_request_id(conn, ven.ven_id, msg.request_id, msg.message_type)

@@ -16,8 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from flexcoop.cloud.vtn.directory import bump_generation
 from flexcoop.cloud.vtn.errors import NotFoundError, VtnError
 from flexcoop.cloud.vtn.eventstore import bump_vens
-from flexcoop.cloud.vtn.shared import Peer, VtnDeps, authenticate, check_certificate, enqueue
-from flexcoop.cloud.vtn.tables import QueueRow, VenGroupRow, VenRow
+from flexcoop.cloud.vtn.shared import (
+    Peer,
+    VtnDeps,
+    authenticate,
+    check_certificate,
+    check_length,
+    enqueue,
+)
+from flexcoop.cloud.vtn.tables import ID_LEN, QueueRow, VenGroupRow, VenRow
 from flexcoop.logs import event, get_logger
 from flexcoop.openadr import messages as m
 from flexcoop.openadr.codec import encode
@@ -63,6 +70,8 @@ async def query_registration(
 
 
 def _check_capabilities(msg: m.OadrCreatePartyRegistration) -> None:
+    check_length(msg.ven_name, ID_LEN, "venName")
+    check_length(msg.transport_address, 512, "transportAddress")
     if msg.profile_name != m.ProfileName.B:
         raise VtnError(m.ResponseCode.NOT_ALLOWED, "this VTN speaks OpenADR profile 2.0b only")
     if msg.transport_name != m.TransportName.SIMPLE_HTTP:
@@ -104,7 +113,7 @@ async def create_party_registration(
                 raise VtnError(m.ResponseCode.INVALID_ID, "registrationID does not match")
         values: dict[str, Any] = {
             "registration_id": m.new_id(),
-            "ven_name": (msg.ven_name or ven_id)[:128],
+            "ven_name": msg.ven_name or ven_id,
             "profile": msg.profile_name.value,
             "transport": msg.transport_name.value,
             "transport_address": msg.transport_address,

@@ -20,8 +20,16 @@ from flexcoop.cloud.timeseries.models import TelemetryPoint
 from flexcoop.cloud.timeseries.service import TimeseriesInputError
 from flexcoop.cloud.vtn.errors import NotFoundError, VtnError
 from flexcoop.cloud.vtn.eventstore import bump_vens
-from flexcoop.cloud.vtn.shared import Peer, VtnDeps, authenticate, claim_request_id, enqueue
+from flexcoop.cloud.vtn.shared import (
+    Peer,
+    VtnDeps,
+    authenticate,
+    check_length,
+    claim_request_id,
+    enqueue,
+)
 from flexcoop.cloud.vtn.tables import (
+    ID_LEN,
     ReportCapabilityRow,
     ReportRequestRow,
     RequestIdRow,
@@ -115,7 +123,12 @@ async def register_report(
 ) -> m.OadrRegisteredReport:
     """Store the VEN's capabilities (replacing earlier ones) and request what we want."""
     now = utcnow()
+    specifiers = [r.report_specifier_id for r in msg.reports]
+    if len(set(specifiers)) != len(specifiers):
+        raise VtnError(m.ResponseCode.INVALID_DATA, "reportSpecifierIDs must be unique")
     for report in msg.reports:
+        check_length(report.report_specifier_id, ID_LEN, "reportSpecifierID")
+        check_length(report.report_name, 64, "reportName")
         if not report.descriptions:
             raise VtnError(
                 m.ResponseCode.INVALID_DATA,
@@ -292,6 +305,7 @@ def _flex_offer(
 
 async def update_report(deps: VtnDeps, msg: m.OadrUpdateReport, peer: Peer) -> m.OadrUpdatedReport:
     """Report data → time series / flex offers. A replayed requestID is refused (454)."""
+    check_length(msg.request_id, ID_LEN, "requestID")
     telemetry: list[TelemetryPoint] = []
     offers: list[tuple[datetime, list[tuple[datetime, float, float]]]] = []
     skipped = 0

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from flexcoop.cloud.vtn.directory import VenDirectory, bump_generation
 from flexcoop.cloud.vtn.errors import VtnError
 from flexcoop.cloud.vtn.settings import VtnSettings
-from flexcoop.cloud.vtn.tables import QueueRow, RequestIdRow, VenRow
+from flexcoop.cloud.vtn.tables import ID_LEN, QueueRow, RequestIdRow, VenRow
 from flexcoop.openadr.messages import ResponseCode
 from flexcoop.units import utcnow
 
@@ -100,12 +100,19 @@ def check_certificate(registered_fingerprint: str | None, peer: Peer) -> None:
         )
 
 
+def check_length(value: str | None, limit: int, what: str) -> None:
+    """Refuse (454) identifiers and texts longer than their column: nothing is truncated."""
+    if value is not None and len(value) > limit:
+        raise VtnError(ResponseCode.INVALID_DATA, f"{what} longer than {limit} characters")
+
+
 async def claim_request_id(
     conn: AsyncConnection, ven_id: str, request_id: str, message_type: str
 ) -> None:
     """Refuse a replayed requestID (same VEN, state-changing message): 454, nothing stored."""
     if not request_id:
         raise VtnError(ResponseCode.INVALID_DATA, "requestID missing")
+    check_length(request_id, ID_LEN, "requestID")
     seen = (
         await conn.execute(
             select(RequestIdRow.message_type).where(

@@ -4,6 +4,7 @@ server keeps serving."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -11,8 +12,10 @@ from sqlalchemy import func, select
 from flexcoop.cloud.vtn import tables
 from flexcoop.openadr import messages as m
 from flexcoop.openadr.codec import decode, encode
+from flexcoop.units import utcnow
 
 from .conftest import Ven, VtnHarness
+from .reportdata import capabilities
 
 OADR = "http://openadr.org/oadr-2.0b/2012/07"
 EI = "http://docs.oasis-open.org/ns/energyinterop/201110"
@@ -127,4 +130,28 @@ async def test_invalid_payload_data_gets_454(vtn: VtnHarness, ven: Ven) -> None:
     status, body = await ven.raw("OadrPoll", no_ven)
     assert status == 200
     assert decode(body).response.response_code == m.ResponseCode.INVALID_DATA
+    assert await counts(vtn) == before
+
+
+async def test_overlong_or_duplicate_identifiers_get_454(vtn: VtnHarness, ven: Ven) -> None:
+    before = await counts(vtn)
+    long_id = "x" * 129
+    opt = m.OadrCreateOpt(
+        opt_type=m.OptType.OPT_OUT,
+        opt_reason=m.OptReason.NOT_PARTICIPATING,
+        ven_id=ven.ven_id or "",
+        vavailability=[m.Window(start=utcnow(), duration=timedelta(hours=1))],
+        created_date_time=utcnow(),
+    )
+    for msg in (
+        opt.model_copy(update={"opt_id": long_id}),
+        opt.model_copy(update={"request_id": long_id}),
+        m.OadrCreatePartyRegistration(ven_name=long_id),
+        m.OadrRegisterReport(reports=capabilities(utcnow()) * 2, ven_id=ven.ven_id),
+    ):
+        service = "EiOpt" if isinstance(msg, m.OadrCreateOpt) else "EiReport"
+        if isinstance(msg, m.OadrCreatePartyRegistration):
+            service = "EiRegisterParty"
+        reply = await ven.send(service, msg)
+        assert reply.response.response_code == m.ResponseCode.INVALID_DATA, msg
     assert await counts(vtn) == before
