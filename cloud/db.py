@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,10 +33,6 @@ from flexcoop.units import ensure_utc
 
 CLOUD_DIR = Path(__file__).resolve().parent
 MIGRATIONS_DIR = CLOUD_DIR / "migrations"
-
-# SQLAlchemy's own SQLite DATETIME text format; raw bulk SQL must produce the same strings so that
-# comparisons between bound and stored values stay lexical = chronological.
-_SQLITE_TS_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
 
 class Base(DeclarativeBase):
@@ -138,10 +135,45 @@ async def migrate(url: str) -> None:
         await engine.dispose()
 
 
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return ensure_utc(value).replace(tzinfo=None).strftime(_SQLITE_TS_FORMAT)
-    return value
+def _server_dsn(server_url: str) -> str:
+    return async_url(server_url).replace("postgresql+asyncpg://", "postgresql://")
+
+
+async def create_database(server_url: str, prefix: str = "flexcoop_scratch") -> str:
+    """Create a new, empty PostgreSQL database on the server of ``server_url`` (any database
+    there to connect to); returns its URL. For tests and benchmarks; see ``drop_database``."""
+    import asyncpg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(_server_dsn(server_url), timeout=5)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+async def drop_database(url: str) -> None:
+    """Drop a database made by ``create_database`` (connected sessions are ended)."""
+    import asyncpg
+
+    base, name = url.rsplit("/", 1)
+    conn = await asyncpg.connect(_server_dsn(base + "/postgres"), timeout=5)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def sqlite_timestamp(value: datetime | str | None) -> str | None:
+    """SQLAlchemy's SQLite DATETIME text (``YYYY-MM-DD HH:MM:SS.ffffff``, UTC): raw bulk SQL must
+    produce the same strings so that comparing bound and stored values stays chronological.
+    Strings pass through (they came out of the database)."""
+    if value is None or isinstance(value, str):
+        return value
+    if value.tzinfo is not UTC:
+        value = ensure_utc(value)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 # Column kinds understood by bulk_source, per back-end.
@@ -168,7 +200,14 @@ def bulk_source(
         names = ", ".join(name for name, _ in columns)
         return f"unnest({arrays}) AS {alias}({names})", params
     if dialect == "sqlite":
-        payload = json.dumps([[_sqlite_value(v) for v in row] for row in rows])
+        ts_cols = [i for i, (_, kind) in enumerate(columns) if kind == "ts"]
+        data: Sequence[Sequence[Any]] = rows
+        if ts_cols:
+            data = converted = [list(row) for row in rows]
+            for row in converted:
+                for i in ts_cols:
+                    row[i] = sqlite_timestamp(row[i])
+        payload = json.dumps(data)
         cols = ", ".join(
             f"json_extract(value, '$[{i}]') AS {name}" for i, (name, _) in enumerate(columns)
         )
@@ -176,6 +215,12 @@ def bulk_source(
             f"{alias}_json": payload
         }
     raise DatabaseUrlError(f"unsupported database dialect {dialect!r}")
+
+
+def sql_json(conn: AsyncConnection, expr: str) -> str:
+    """``expr`` (JSON text) as a value for a JSON column: PostgreSQL needs a cast, SQLite must
+    not get one (it would cast to a number)."""
+    return f"CAST({expr} AS JSON)" if conn.dialect.name == "postgresql" else expr
 
 
 def sql_least_greatest(conn: AsyncConnection) -> tuple[str, str]:

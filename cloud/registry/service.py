@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -20,7 +21,7 @@ from sqlalchemy import Select, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from flexcoop.cloud.db import bulk_source
+from flexcoop.cloud.db import bulk_source, sql_json
 from flexcoop.cloud.registry.models import (
     KIND_PATTERN,
     Der,
@@ -258,12 +259,18 @@ class RegistryService:
         data: dict[str, Any],
         entries: Sequence[tuple[str, datetime]],
     ) -> None:
-        """Append one ``kind`` entry per ``(der_id, ts)``, inside the caller's transaction."""
-        if entries:
-            await conn.execute(
-                insert(DerEventRow),
-                [{"der_id": d, "ts": ts, "kind": kind, "data": data} for d, ts in entries],
-            )
+        """Append one ``kind`` entry per ``(der_id, ts)``, inside the caller's transaction, in
+        one statement (a mass time-out logs 100k entries at once)."""
+        if not entries:
+            return
+        source, params = bulk_source(conn, "e", [("der_id", "text"), ("ts", "ts")], entries)
+        await conn.execute(
+            text(
+                "INSERT INTO registry_der_event (der_id, ts, kind, data) "
+                f"SELECT e.der_id, e.ts, :kind, {sql_json(conn, ':data')} FROM {source}"
+            ),
+            {**params, "kind": kind, "data": json.dumps(data)},
+        )
 
     # -- keep-alive and time-outs ------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from flexcoop.cloud.db import Base, UtcDateTime
@@ -28,8 +28,17 @@ class DerRow(Base):
     last_seen: Mapped[datetime] = mapped_column(UtcDateTime)
     version: Mapped[int] = mapped_column(Integer)
 
-    # The time-out sweep reads exactly this: online DERs silent since before a cut-off.
-    __table_args__ = (Index("ix_registry_der_status_last_seen", "status", "last_seen"),)
+    # The time-out sweep reads exactly this: online DERs silent since before a cut-off. Partial,
+    # so that no index on status tempts SQLite's planner into scanning a keep-alive batch once
+    # per timed-out DER (quadratic) when reviving DERs.
+    __table_args__ = (
+        Index(
+            "ix_registry_der_online_last_seen",
+            "last_seen",
+            sqlite_where=text("status = 'online'"),
+            postgresql_where=text("status = 'online'"),
+        ),
+    )
 
 
 class DerEventRow(Base):

@@ -12,7 +12,6 @@ import asyncio
 import os
 import shutil
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from flexcoop.cloud.app import CloudSettings, create_app
 from flexcoop.cloud.auth.tokens import AuthSettings
-from flexcoop.cloud.db import make_engine, migrate
+from flexcoop.cloud.db import create_database, drop_database, make_engine, migrate
 from flexcoop.cloud.server import make_runner
 
 PG_SERVER = os.environ.get("FLEXCOOP_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -65,41 +64,20 @@ def test_auth_settings() -> AuthSettings:
 test_auth_settings.__test__ = False  # type: ignore[attr-defined]
 
 
-async def _pg_create(name: str) -> None:
-    conn = await asyncpg.connect(PG_SERVER, timeout=3)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
-async def _pg_drop(name: str) -> None:
-    conn = await asyncpg.connect(PG_SERVER, timeout=3)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
-def _pg_url(name: str) -> str:
-    return PG_SERVER.rsplit("/", 1)[0] + "/" + name
-
-
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """A migrated PostgreSQL database of its own for this session (dropped afterwards)."""
-    name = f"flexcoop_test_{uuid.uuid4().hex[:12]}"
     try:
-        asyncio.run(_pg_create(name))
+        url = asyncio.run(create_database(PG_SERVER, prefix="flexcoop_test"))
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         reason = f"PostgreSQL not reachable at {PG_SERVER}: {exc!r}"
         print(f"\nSKIP postgres tests: {reason}")
         pytest.skip(reason)
     try:
-        asyncio.run(migrate(_pg_url(name)))
-        yield _pg_url(name)
+        asyncio.run(migrate(url))
+        yield url
     finally:
-        asyncio.run(_pg_drop(name))
+        asyncio.run(drop_database(url))
 
 
 @pytest.fixture(scope="session")

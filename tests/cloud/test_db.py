@@ -75,7 +75,7 @@ async def test_migrate_is_idempotent_and_records_every_branch(db_url: str, engin
     await migrate(db_url)
     async with engine.connect() as conn:
         heads = {r[0] for r in await conn.execute(text("SELECT version_num FROM alembic_version"))}
-    assert {"registry_0001", "timeseries_0001"} <= heads
+    assert {"registry_0002", "timeseries_0001"} <= heads
 
 
 async def test_timestamps_come_back_aware_utc(engine: AsyncEngine) -> None:
