@@ -287,3 +287,37 @@ def test_openleadr_accepts_what_we_encode(
     parsed_type, payload = parse_message(xml)
     assert parsed_type == message_type
     assert payload
+
+
+def test_an_openleadr_signed_message_decodes_with_its_signature_ignored() -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ven-1")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - timedelta(days=1))
+        .not_valid_after(NOW + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    xml = create_message(
+        "oadrCreatedEvent",
+        cert=cert.public_bytes(serialization.Encoding.PEM),
+        key=key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
+        **CASES["oadrCreatedEvent"],
+    ).encode()
+    assert b"SignatureValue" in xml
+    msg = decode(xml, validate=True)
+    assert isinstance(msg, m.OadrCreatedEvent)
+    assert msg.event_responses[0].opt_type is m.OptType.OPT_IN
