@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 from flexcoop.edge.model import DeviceInfo, DeviceKind, DeviceStatus, Point, Reading
 from flexcoop.openadr.messages import OptType
@@ -94,7 +94,6 @@ class FlexInterval:
             raise ValueError(f"flexibility must be >= 0 W (up {self.up_w}, down {self.down_w})")
 
 
-@runtime_checkable
 class TelemetrySource(Protocol):
     def devices(self) -> list[DeviceInfo]: ...
 
