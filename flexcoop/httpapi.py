@@ -197,6 +197,7 @@ class Route:
     if_match: Literal["required", "optional"] | None = None
     etag: bool = False
     errors: tuple[int, ...] = ()
+    max_body_bytes: int | None = None  # None: the Api's limit
 
     @property
     def operation_id(self) -> str:
@@ -396,15 +397,19 @@ class Api:
             raise ApiError(
                 415, "unsupported media type", [("header.Content-Type", "send application/json")]
             )
-        if request.content_length is not None and request.content_length > self.max_body_bytes:
-            raise ApiError(
-                413, "request body too large", [("body", f"at most {self.max_body_bytes} bytes")]
-            )
-        raw = await request.content.read(self.max_body_bytes + 1)
-        if len(raw) > self.max_body_bytes:
-            raise ApiError(
-                413, "request body too large", [("body", f"at most {self.max_body_bytes} bytes")]
-            )
+        limit = route.max_body_bytes or self.max_body_bytes
+        too_large = ApiError(413, "request body too large", [("body", f"at most {limit} bytes")])
+        if request.content_length is not None and request.content_length > limit:
+            raise too_large
+        chunks: list[bytes] = []
+        size = 0
+        # read(n) returns what has arrived, not n bytes: loop to the end, stop once over limit.
+        while chunk := await request.content.read(65_536):
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
+        raw = b"".join(chunks)
         try:
             # Strict: JSON types must match the schema (no "1" → 1, no false → 0.0); JSON mode
             # still reads ISO timestamps and enum values from strings.

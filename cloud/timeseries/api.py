@@ -42,6 +42,7 @@ from flexcoop.httpapi import (
 routes = RouteTable(tags=("timeseries",))
 
 MAX_INGEST_POINTS = 10_000
+MAX_INGEST_BYTES = 4 << 20  # room for MAX_INGEST_POINTS verbose points
 MAX_PORTFOLIO_SPAN = timedelta(days=7)
 DerId = Annotated[str, Field(pattern=ID_PATTERN)]
 
@@ -158,6 +159,7 @@ async def query_timeseries(call: Call) -> SamplePage:
     "/timeseries",
     body=IngestBody,
     response=IngestResult,
+    max_body_bytes=MAX_INGEST_BYTES,
     access=Access((TIMESERIES_WRITE,)),
 )
 async def ingest_timeseries(call: Call) -> IngestResult:
