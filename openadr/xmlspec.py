@@ -388,16 +388,35 @@ def _compile_leaf(node: Leaf) -> _Step:
 
         return many
 
+    verbatim = kind is Kind.TEXT
+    token = kind not in (Kind.TEXT, Kind.DATETIME, Kind.DURATION)
+
     def one(
         index: dict[str, list[etree._Element]], el: etree._Element, out: dict[str, Any]
     ) -> None:
+        # The hottest loop of decoding (every interval value, duration, uid): kept inline.
         found = index.get(head)
-        leaf = _descend(found[0], tail) if found else None
+        leaf: etree._Element | None = found[0] if found else None
+        for tag in tail:
+            if leaf is None:
+                break
+            for child in leaf:
+                if child.tag == tag:
+                    leaf = child
+                    break
+            else:
+                leaf = None
         if leaf is None:
             if optional:
                 return
             raise _missing(el, "/".join(pretty_tag(t) for t in node.path))
-        out[name] = parse_value(kind, leaf.text, leaf)
+        text = leaf.text
+        if verbatim:
+            out[name] = text or ""
+        elif token:
+            out[name] = (text or "").strip()
+        else:
+            out[name] = parse_value(kind, text, leaf)
 
     return one
 
