@@ -112,7 +112,7 @@ class VenDirectory:
         async with self._engine.connect() as conn:
             row = (
                 await conn.execute(
-                    select(VenRow.registration_id, VenRow.cert_fingerprint).where(
+                    select(VenRow.registration_id, VenRow.cert_fingerprint, VenRow.pending).where(
                         VenRow.ven_id == ven_id
                     )
                 )
@@ -121,6 +121,8 @@ class VenDirectory:
             return None
         known = KnownVen(ven_id, row.registration_id, row.cert_fingerprint)
         self.known[ven_id] = known
+        if row.pending:  # fresher than the last reload of the pending set
+            self.mark_pending([ven_id])
         return known
 
     def mark_pending(self, ven_ids: Iterable[str]) -> None:
