@@ -96,16 +96,26 @@ class TimeseriesService:
         rows = []
         units: dict[tuple[str, str], str] = {}
         problems: list[tuple[str, str]] = []
+        # Reports share timestamps and units: compute each interval start and unit factor once.
+        starts: dict[datetime, datetime] = {}
+        factors: dict[str, tuple[float, str]] = {}
         for i, p in enumerate(points):
-            value, unit = to_canonical(p.value, p.unit)
-            seen = units.setdefault((p.der_id, p.series), unit.value)
-            if seen != unit.value:
+            conv = factors.get(p.unit)
+            if conv is None:
+                factor, canonical = to_canonical(1.0, p.unit)
+                conv = factors[p.unit] = (factor, canonical.value)
+            unit = conv[1]
+            seen = units.setdefault((p.der_id, p.series), unit)
+            if seen != unit:
                 problems.append((f"points[{i}].unit", f"{p.series} is in {seen}, not {p.unit}"))
             if not oldest <= p.ts <= newest:
                 problems.append(
                     (f"points[{i}].ts", "outside the retention window or in the future")
                 )
-            rows.append((p.der_id, p.series, p.ts, floor_interval(p.ts), value, unit.value))
+            start = starts.get(p.ts)
+            if start is None:
+                start = starts[p.ts] = floor_interval(p.ts)
+            rows.append((p.der_id, p.series, p.ts, start, p.value * conv[0], unit))
         if problems:
             raise TimeseriesInputError(problems)
         return rows
