@@ -14,8 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from flexcoop.cloud.vtn.errors import ConflictError, NotFoundError, StaleModificationError
 from flexcoop.cloud.vtn.events import EventSpec, Ident
 from flexcoop.cloud.vtn.eventstore import StoredEvent
-from flexcoop.cloud.vtn.http import VTN_KEY
-from flexcoop.cloud.vtn.service import VtnService
+from flexcoop.cloud.vtn.service import VTN_KEY, VtnService
 from flexcoop.httpapi import (
     Access,
     ApiError,

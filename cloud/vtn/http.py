@@ -13,8 +13,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from flexcoop.cloud.app import VTN_PREFIX, CloudContext
+from flexcoop.cloud.vtn.api import routes
 from flexcoop.cloud.vtn.fastpoll import empty_reply, poll_ven_id
-from flexcoop.cloud.vtn.service import SERVICES, VtnService, error_reply
+from flexcoop.cloud.vtn.service import SERVICES, VTN_KEY, VtnService, error_reply
 from flexcoop.cloud.vtn.settings import VtnSettings
 from flexcoop.cloud.vtn.shared import Peer
 from flexcoop.cloud.vtn.tls import peer_fingerprint
@@ -24,7 +25,6 @@ from flexcoop.openadr.codec import CodecError, decode, encode
 
 log = get_logger(__name__)
 
-VTN_KEY = web.AppKey("flexcoop_vtn", VtnService)
 XML = "application/xml"
 XML_HEADERS = {"Content-Type": XML}
 _NO_CERT = Peer()
@@ -149,6 +149,4 @@ def setup(app: web.Application, ctx: CloudContext) -> None:
         max_body_bytes=ctx.settings.max_body_bytes,
     )
     install(app, VtnService(ctx.engine, settings, ctx.registry, ctx.timeseries))
-    from flexcoop.cloud.vtn.api import routes  # imports this module: import here, not on top
-
     ctx.api.include(routes)

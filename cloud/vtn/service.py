@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, Self
 
+from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -240,3 +241,6 @@ class VtnService:
     async def registration(self, ven_id: str) -> Any | None:
         async with self.deps.engine.connect() as conn:
             return (await conn.execute(select(VenRow).where(VenRow.ven_id == ven_id))).first()
+
+
+VTN_KEY = web.AppKey("flexcoop_vtn", VtnService)
