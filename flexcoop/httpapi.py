@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import typing
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -33,6 +34,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    TypeAdapter,
     ValidationError,
 )
 from pydantic.json_schema import models_json_schema
@@ -112,12 +114,23 @@ def encode_cursor(key: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
 
 
-def decode_cursor(cursor: str) -> Any:
+@functools.lru_cache(maxsize=64)
+def _adapter(kind: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(kind)
+
+
+def decode_cursor(cursor: str | None, kind: Any = Any) -> Any:
+    """The sort key in a cursor from ``encode_cursor``, validated as ``kind`` (e.g. ``int`` or
+    ``tuple[str, AwareDatetime]``); None without a cursor; 400 for anything else."""
+    if cursor is None:
+        return None
     try:
-        return json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
-    except (ValueError, binascii.Error, UnicodeError):
+        return _adapter(kind).validate_python(
+            json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+        )
+    except (ValueError, binascii.Error, UnicodeError):  # ValidationError is a ValueError
         raise ApiError(
-            400, "invalid cursor", [("query.cursor", "not a cursor from this API")]
+            400, "invalid cursor", [("query.cursor", "not a cursor from this list")]
         ) from None
 
 

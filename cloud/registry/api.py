@@ -73,15 +73,6 @@ def _registry(call: Call) -> RegistryService:
     return ctx.registry
 
 
-def _cursor_str(cursor: str | None) -> str | None:
-    if cursor is None:
-        return None
-    key = decode_cursor(cursor)
-    if not isinstance(key, str):
-        raise ApiError(400, "invalid cursor", [("query.cursor", "not a cursor of this list")])
-    return key
-
-
 def _reply(der: Der, status: int | None = None) -> Reply:
     return Reply(body=der, status=status, etag=make_etag(der.version))
 
@@ -97,7 +88,7 @@ async def list_ders(call: Call) -> DerPage:
         ven_id=q.ven_id,
         contract_id=q.contract_id,
         only=call.principal.der_ids,
-        after=_cursor_str(q.cursor),
+        after=decode_cursor(q.cursor, str),
         limit=q.limit + 1,
     )
     return paginate(DerPage, items, q.limit, lambda d: d.der_id)
@@ -183,11 +174,8 @@ async def list_der_events(call: Call) -> DerEventPage:
     """The DER's event log, oldest first."""
     await _existing(call)
     q: EventQuery = call.query
-    after = None if q.cursor is None else decode_cursor(q.cursor)
-    if after is not None and not isinstance(after, int):
-        raise ApiError(400, "invalid cursor", [("query.cursor", "not a cursor of this list")])
     items = await _registry(call).events(
-        call.path.der_id, kind=q.kind, after=after, limit=q.limit + 1
+        call.path.der_id, kind=q.kind, after=decode_cursor(q.cursor, int), limit=q.limit + 1
     )
     return paginate(DerEventPage, items, q.limit, lambda e: e.id)
 

@@ -161,21 +161,23 @@ class RegistryService:
         """Apply ``changes``; with ``expected_version``, only if nobody changed it since
         (VersionConflict otherwise). Nothing changes on any error."""
         values = changes.model_dump(exclude_unset=True)
+        stmt = update(DerRow).where(DerRow.der_id == der_id)
+        if expected_version is not None:
+            stmt = stmt.where(DerRow.version == expected_version)
         async with self.engine.begin() as conn:
-            current = (
-                await conn.execute(select(DerRow.version).where(DerRow.der_id == der_id))
-            ).scalar()
-            if current is None:
-                raise UnknownDer(f"no DER {der_id}")
-            version = current if expected_version is None else expected_version
-            result = await conn.execute(
-                update(DerRow)
-                .where(DerRow.der_id == der_id, DerRow.version == version)
-                .values(**values, version=DerRow.version + 1)
-                .returning(*DerRow.__table__.c)
-            )
-            row = result.first()
+            # Write first: on SQLite a transaction that reads before writing cannot wait for a
+            # concurrent writer (it fails with "database is locked" instead).
+            row = (
+                await conn.execute(
+                    stmt.values(**values, version=DerRow.version + 1).returning(*DerRow.__table__.c)
+                )
+            ).first()
             if row is None:
+                current = (
+                    await conn.execute(select(DerRow.version).where(DerRow.der_id == der_id))
+                ).scalar()
+                if current is None:
+                    raise UnknownDer(f"no DER {der_id}")
                 raise VersionConflict(der_id, current)
             await self._log(conn, "updated", {"fields": sorted(values)}, [(der_id, utcnow())])
         return _der_from_mapping(row)

@@ -4,7 +4,7 @@ flexibility offers (``/api/v1/flex-offers``, ``/api/v1/flex-offers/portfolio``,
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from aiohttp import web
@@ -131,25 +131,13 @@ def _input_error(exc: TimeseriesInputError, prefix: str) -> ApiError:
 async def query_timeseries(call: Call) -> SamplePage:
     """Bulk query: raw samples or 15-minute aggregates in [start, end), by DER and series."""
     q: TimeseriesQuery = call.query
-    after = None
-    if q.cursor is not None:
-        key = decode_cursor(q.cursor)
-        try:
-            der_id, series, ts = key
-            after = (str(der_id), str(series), datetime.fromisoformat(ts))
-            if after[2].tzinfo is None:
-                raise ValueError("naive")
-        except (TypeError, ValueError):
-            raise ApiError(
-                400, "invalid cursor", [("query.cursor", "not a cursor of this list")]
-            ) from None
     items = await _service(call).query(
         start=q.start,
         end=q.end,
         series=q.series,
         der_ids=_permitted(call.principal, q.der_id),
         resolution=q.resolution,
-        after=after,
+        after=decode_cursor(q.cursor, tuple[str, str, AwareDatetime]),
         limit=q.limit + 1,
     )
     return paginate(SamplePage, items, q.limit, lambda s: [s.der_id, s.series, s.ts.isoformat()])
@@ -184,13 +172,10 @@ async def ingest_timeseries(call: Call) -> IngestResult:
 async def list_flex_offers(call: Call) -> FlexOfferPage:
     """Flexibility offers in the order they were stored."""
     q: FlexOfferQuery = call.query
-    after = None if q.cursor is None else decode_cursor(q.cursor)
-    if after is not None and not isinstance(after, int):
-        raise ApiError(400, "invalid cursor", [("query.cursor", "not a cursor of this list")])
     items = await _service(call).flex_offers(
         der_ids=_permitted(call.principal, q.der_id),
         created_after=q.created_after,
-        after_id=after,
+        after_id=decode_cursor(q.cursor, int),
         limit=q.limit + 1,
     )
     return paginate(FlexOfferPage, items, q.limit, lambda o: o.id)

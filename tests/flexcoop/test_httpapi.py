@@ -61,7 +61,7 @@ class NamePath(BaseModel):
 async def list_things(call: Call) -> ThingPage:
     """List things."""
     q: ThingQuery = call.query
-    after = decode_cursor(q.cursor) if q.cursor else ""
+    after = decode_cursor(q.cursor, str) or ""
     items = [ThingOut(**t) for n, t in sorted(THINGS.items()) if n > after]
     return paginate(ThingPage, items[: q.limit + 1], q.limit, lambda t: t.name)
 
