@@ -19,10 +19,14 @@ from flexcoop.units import utcnow
 
 
 async def next_message(deps: VtnDeps, book: EventBook, ven_id: str) -> bytes | None:
-    """The encoded message for this poll, or None when nothing is waiting after all."""
+    """The encoded message for this poll, or None when nothing is waiting after all.
+
+    Reads happen outside the write transaction (SQLite has one writer); the write is
+    conditional on what was read, so a concurrent change is never lost: it keeps the VEN
+    pending for its next poll."""
     now = utcnow()
     payload: bytes | None = None
-    async with deps.write() as conn:
+    async with deps.engine.connect() as conn:
         ven = (
             await conn.execute(
                 select(VenRow.event_seq, VenRow.event_seq_delivered).where(VenRow.ven_id == ven_id)
@@ -38,16 +42,16 @@ async def next_message(deps: VtnDeps, book: EventBook, ven_id: str) -> bytes | N
                 .limit(1)
             )
         ).first()
-        if queued is not None:
-            await conn.execute(delete(QueueRow).where(QueueRow.id == queued.id))
-            payload = queued.payload
-            delivered = ven.event_seq_delivered
-        elif ven.event_seq > ven.event_seq_delivered:
+        delivered = ven.event_seq_delivered
+        if queued is None and ven.event_seq > ven.event_seq_delivered:
             events = await book.for_ven(conn, ven_id, now)
             payload = encode(m.OadrDistributeEvent(vtn_id=deps.settings.vtn_id, events=events))
             delivered = ven.event_seq
-        else:
-            delivered = ven.event_seq_delivered
+    async with deps.write() as conn:
+        if queued is not None:
+            taken = await conn.execute(delete(QueueRow).where(QueueRow.id == queued.id))
+            # A concurrent poll of the same VEN may have taken it: then this one has nothing.
+            payload = queued.payload if taken.rowcount == 1 else None
         more_queued = exists().where(QueueRow.ven_id == ven_id)
         result = await conn.execute(
             update(VenRow)
@@ -57,7 +61,9 @@ async def next_message(deps: VtnDeps, book: EventBook, ven_id: str) -> bytes | N
         done = result.rowcount == 1 and delivered == ven.event_seq
         if result.rowcount != 1 and delivered != ven.event_seq_delivered:
             await conn.execute(
-                update(VenRow).where(VenRow.ven_id == ven_id).values(event_seq_delivered=delivered)
+                update(VenRow)
+                .where(VenRow.ven_id == ven_id, VenRow.event_seq_delivered < delivered)
+                .values(event_seq_delivered=delivered)
             )
     if done:
         deps.directory.pending.discard(ven_id)
