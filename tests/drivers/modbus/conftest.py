@@ -75,7 +75,7 @@ def _device(device_id: str, port: int, **keys: object) -> ModbusDeviceConfig:
         "host": "127.0.0.1",
         "port": port,
         "poll_interval_s": 0.1,
-        "timeout_s": 1.0,
+        "timeout_s": 3.0,
         "reconnect_min_s": 0.05,
         "reconnect_max_s": 0.2,
     }

@@ -17,7 +17,7 @@ def _rtu(device_id: str, port: int, **keys: object) -> ModbusDeviceConfig:
             "transport": "rtu",
             "serial_port": f"socket://127.0.0.1:{port}",
             "poll_interval_s": 0.1,
-            "timeout_s": 1.0,
+            "timeout_s": 3.0,
             "reconnect_min_s": 0.05,
             "reconnect_max_s": 0.2,
             **keys,
