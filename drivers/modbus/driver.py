@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import random
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -117,16 +118,10 @@ class ModbusDriver(Driver[ModbusDeviceConfig]):
         managed: set[int],
         found: list[DiscoveredDevice],
     ) -> None:
-        units = sorted(set(SCAN_UNIT_IDS) - managed)
-        bases = DEFAULT_BASES
-        for unit in units:
-
-            async def read(register: Any, address: int, count: int, unit: int = unit) -> list[int]:
-                return await link.read(unit, register, address, count)
-
+        for unit in sorted(set(SCAN_UNIT_IDS) - managed):
             try:
                 await link.connect()
-                device = await interview(read, bases)
+                device = await interview(functools.partial(link.read, unit), DEFAULT_BASES)
             except DriverError:
                 continue
             table: dict[str, Any] = {"unit_id": unit, "sunspec_base": device.base}
