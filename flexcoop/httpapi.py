@@ -327,12 +327,12 @@ class Api:
 
     def install(self, app: web.Application) -> None:
         """Register every route and ``<prefix>/openapi.json`` on ``app``."""
-        seen = set()
+        seen: set[tuple[str, str] | str] = set()
         for route in self.routes:
-            key = (route.method, route.path)
-            if key in seen:
-                raise ValueError(f"route {route.method} {route.path} declared twice")
-            seen.add(key)
+            for key in ((route.method, route.path), route.operation_id):
+                if key in seen:
+                    raise ValueError(f"{key} declared twice (routes and handler names are unique)")
+                seen.add(key)
             if route.access is not None and self.authorizer is None:
                 raise ValueError(f"route {route.path} needs access checks but the Api has none")
             app.router.add_route(route.method, self.prefix + route.path, self._wrap(route))

@@ -192,3 +192,17 @@ async def test_openapi_document(base_url: str) -> None:
     since = next(p for p in listing["parameters"] if p["name"] == "since")
     assert since["schema"]["format"] == "date-time" and "anyOf" not in since["schema"]
     assert doc["components"]["schemas"]["ThingOut"]["properties"]["version"]["type"] == "integer"
+
+
+def test_duplicate_routes_or_handler_names_fail_at_start_up() -> None:
+    table = RouteTable()
+
+    @table.get("/a")
+    async def same(call: Call) -> None:
+        """First."""
+
+    twice = Api("/x", title="t", version="1")
+    twice.include(table)
+    twice.include(table)
+    with pytest.raises(ValueError, match="twice"):
+        twice.install(web.Application())
