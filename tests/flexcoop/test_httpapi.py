@@ -130,7 +130,7 @@ def test_importing_it_pulls_in_nothing_of_the_cloud() -> None:
 
 async def test_create_list_and_page(base_url: str) -> None:
     for name in ("b", "a", "c"):
-        status, body, headers = await _call(
+        status, _body, headers = await _call(
             "POST", f"{base_url}/things", json={"name": name, "power_w": 1}
         )
         assert status == 201 and headers["ETag"] == '"1"'

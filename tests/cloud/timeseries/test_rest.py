@@ -54,7 +54,7 @@ async def test_ingest_and_query_aggregates_in_pages(cloud) -> None:
 
 
 async def test_bad_ingest_is_refused_whole(cloud) -> None:
-    mixed = _points("a", 3) + [{**_points("a", 1)[0], "ts": _iso(5), "unit": "Wh"}]
+    mixed = [*_points("a", 3), {**_points("a", 1)[0], "ts": _iso(5), "unit": "Wh"}]
     cases = [
         ({"points": mixed}, 422, "body.points[3].unit"),
         ({"points": [{**_points("a", 1)[0], "value": "12"}]}, 422, "body.points.0.value"),
