@@ -188,7 +188,13 @@ def _unit_for(device_id: str, device: VirtualDevice, seed: int) -> tuple[ServedU
         return SunSpecUnit([120, 103, 123], pv.values, pv.write, common=common("PV inverter")), None
     if device.kind == "battery":
         storage = _StorageControls(device)
-        unit = SunSpecUnit([120, 103, 124], storage.values, storage.write, common=common("Battery"))
+        unit = SunSpecUnit(
+            [120, 103, 124],
+            storage.values,
+            storage.write,
+            common=common("Battery"),
+            scale_factors={"InOutWRte_SF": -2},  # rates in 0.01 %: setpoints to a few watts
+        )
         return unit, None
     if device.kind == "meter":
         return SunSpecUnit([203], _meter_values(device), common=common("Grid meter")), None

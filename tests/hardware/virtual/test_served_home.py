@@ -12,6 +12,11 @@ import pytest
 from flexcoop.config import parse_config
 from flexcoop.drivers.base import DriverError
 from flexcoop.drivers.modbus import ModbusDeviceConfig, ModbusDriver
+from flexcoop.drivers.modbus.sunspec_controls import (
+    battery_release_writes,
+    battery_setpoint_writes,
+    curtailment_writes,
+)
 from flexcoop.edge.model import DeviceInfo, DeviceKind, DeviceStatus, Quality, Reading
 from flexcoop.hardware.virtual.clock import SimClock
 from flexcoop.hardware.virtual.home import HomeConfig, VirtualHome
@@ -146,13 +151,28 @@ async def test_commands_reach_the_physics(
     assert await driver.write("pv", "connected", 0) == 0
     assert home.pv.values()["w_max_lim_pct"] == 0
 
-    # Discharge the battery at 40 % of WChaMax.
+    # Discharge the battery at 40 % of its maximum discharge rate.
     assert await driver.write("battery", "discharge_rate_pct", 40) == 40
     assert await driver.write("battery", "storage_control_mode", 2) == 2
     bat = home.battery.values()
     assert bat["mode"] == 1 and bat["setpoint_w"] == pytest.approx(0.4 * bat["max_discharge_w"])
-    assert await driver.write("battery", "storage_control_mode", 0) == 0
+    # The planner's way: watts in, SunSpec writes out.
+    for point, value in battery_setpoint_writes(
+        -1234, max_charge_w=bat["max_charge_w"], max_discharge_w=bat["max_discharge_w"]
+    ):
+        await driver.write("battery", point, value)
+    assert home.battery.values()["setpoint_w"] == pytest.approx(-1234, abs=1)
+    for point, value in battery_release_writes():
+        await driver.write("battery", point, value)
     assert home.battery.values()["mode"] == 0
+    for point, value in curtailment_writes(None):
+        await driver.write("pv", point, value)
+    assert home.pv.values()["w_max_lim_pct"] == 0  # still disconnected (Conn = 0)
+    await driver.write("pv", "connected", 1)
+    assert home.pv.values()["w_max_lim_pct"] == 100
+    for point, value in curtailment_writes(60):
+        await driver.write("pv", point, value)
+    assert home.pv.values()["w_max_lim_pct"] == 60
 
     assert await driver.write("heat_pump", "setpoint_c", 21.5) == 21.5
     assert home.heat_pump.values()["setpoint_c"] == 21.5
