@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -82,7 +83,7 @@ async def test_timestamps_come_back_aware_utc(engine: AsyncEngine) -> None:
     from flexcoop.cloud.registry.tables import DerRow
 
     local = datetime(2026, 5, 1, 14, 0, tzinfo=timezone(timedelta(hours=2)))
-    row = {
+    row: dict[str, Any] = {
         "der_id": "d1",
         "ven_id": "v1",
         "der_type": "pv",

@@ -143,7 +143,7 @@ async def test_create_list_and_page(base_url: str) -> None:
 
 
 async def test_errors_name_the_field(base_url: str) -> None:
-    cases = [
+    cases: list[tuple[str, str, dict[str, Any], int, str]] = [
         ("POST", "/things", {"json": {"name": "A", "power_w": 1}}, 422, "body.name"),
         ("POST", "/things", {"json": {"name": "a", "power_w": "1"}}, 422, "body.power_w"),
         (

@@ -62,7 +62,7 @@ def test_bad_tokens_are_rejected(token: str, msg: str) -> None:
 
 
 def test_unsigned_token_is_rejected() -> None:
-    token = jwt.encode(_claims(), None, algorithm="none")
+    token = jwt.encode(_claims(), "", algorithm="none")
     with pytest.raises(TokenError):
         JwtVerifier(AuthSettings(hs256_secret=SECRET)).verify(token)
 

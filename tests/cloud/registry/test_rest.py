@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 DER = {
     "der_id": "der-1",
@@ -97,7 +98,7 @@ async def test_concurrent_registrations_of_one_id_one_201_rest_409(cloud) -> Non
 
 
 # (method, path, request kwargs, expected status, a detail loc the error must name)
-BAD_INPUT = [
+BAD_INPUT: list[tuple[str, str, dict[str, Any], int, str]] = [
     (
         "POST",
         "/api/v1/ders",
