@@ -34,6 +34,7 @@ from flexcoop.hardware.virtual.sunspec_server import (
 CHA_ST_EMPTY, CHA_ST_DISCHARGING, CHA_ST_CHARGING, CHA_ST_FULL, CHA_ST_HOLDING = 2, 3, 4, 5, 6
 IDLE_W = 1.0  # below this a battery is holding, not charging or discharging
 DER_TYPE_PV, DER_TYPE_PV_STORAGE = 4, 82  # SunSpec model 120 DERTyp
+ST_SLEEPING, ST_MPPT = 2, 4  # SunSpec inverter operating states (St)
 
 
 class Endpoint(NamedTuple):
@@ -69,6 +70,7 @@ class _PvControls:
             "der_type": DER_TYPE_PV,
             "rated_power_w": v["rated_power_w"],
             "power_w": v["power_w"],
+            "operating_state": ST_MPPT if v["power_w"] > 0 else ST_SLEEPING,
             "energy_wh": v["energy_wh"],
             "dc_power_w": v["dc_power_w"],
             "frequency_hz": v["frequency_hz"],

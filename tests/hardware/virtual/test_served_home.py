@@ -113,6 +113,7 @@ async def test_driver_reads_the_physics(
     pv, meter, hp = home.pv.values(), home.meter.values(), home.heat_pump.values()
     bat, ev = home.battery.values(), home.ev_charger.values()
     assert pv["power_w"] > 0
+    assert rec.latest("pv")["operating_state"] == 4  # MPPT: producing
     assert rec.latest("pv")["power_w"] == pytest.approx(pv["power_w"], abs=0.5)
     assert rec.latest("pv")["energy_wh"] == pytest.approx(pv["energy_wh"], abs=0.5)
     assert rec.latest("meter")["power_w"] == pytest.approx(meter["power_w"], abs=0.5)
