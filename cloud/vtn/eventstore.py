@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from flexcoop.cloud.vtn.directory import bump_generation
@@ -181,11 +181,19 @@ def _signal(sig: SignalSpec, start: datetime, now: datetime, status: str) -> m.E
 
 async def ven_scope(conn: AsyncConnection, ven_id: str) -> tuple[frozenset[str], frozenset[str]]:
     """The VEN's groups and resources: what groupID/resourceID targets can match."""
-    groups = await conn.execute(select(VenGroupRow.group_id).where(VenGroupRow.ven_id == ven_id))
-    resources = await conn.execute(
-        select(VenResourceRow.resource_id).where(VenResourceRow.ven_id == ven_id)
+    rows = await conn.execute(
+        union_all(
+            select(literal("g").label("kind"), VenGroupRow.group_id.label("id")).where(
+                VenGroupRow.ven_id == ven_id
+            ),
+            select(literal("r"), VenResourceRow.resource_id).where(VenResourceRow.ven_id == ven_id),
+        )
     )
-    return frozenset(groups.scalars()), frozenset(resources.scalars())
+    groups: set[str] = set()
+    resources: set[str] = set()
+    for kind, ident in rows:
+        (groups if kind == "g" else resources).add(ident)
+    return frozenset(groups), frozenset(resources)
 
 
 async def resolve_targets(conn: AsyncConnection, targets: TargetSpec) -> set[str]:

@@ -27,21 +27,29 @@ async def next_message(deps: VtnDeps, book: EventBook, ven_id: str) -> bytes | N
     now = utcnow()
     payload: bytes | None = None
     async with deps.engine.connect() as conn:
+        head_of_queue = (
+            select(QueueRow.id)
+            .where(QueueRow.ven_id == ven_id)
+            .order_by(QueueRow.id)
+            .limit(1)
+            .scalar_subquery()
+        )
         ven = (
             await conn.execute(
-                select(VenRow.event_seq, VenRow.event_seq_delivered).where(VenRow.ven_id == ven_id)
+                select(
+                    VenRow.event_seq, VenRow.event_seq_delivered, head_of_queue.label("queued")
+                ).where(VenRow.ven_id == ven_id)
             )
         ).first()
         if ven is None:
             return None
-        queued = (
-            await conn.execute(
-                select(QueueRow.id, QueueRow.payload)
-                .where(QueueRow.ven_id == ven_id)
-                .order_by(QueueRow.id)
-                .limit(1)
-            )
-        ).first()
+        queued = None
+        if ven.queued is not None:
+            queued = (
+                await conn.execute(
+                    select(QueueRow.id, QueueRow.payload).where(QueueRow.id == ven.queued)
+                )
+            ).first()
         delivered = ven.event_seq_delivered
         if queued is None and ven.event_seq > ven.event_seq_delivered:
             events = await book.for_ven(conn, ven_id, now)
