@@ -46,6 +46,11 @@ class CloudSettings(BaseModel):
     )
     der_timeout_s: float = Field(300.0, gt=0, description="silence before a DER is timed out")
     keepalive_flush_s: float = Field(1.0, gt=0, le=60)
+    keepalive_resolution_s: float | None = Field(
+        None,
+        ge=0,
+        description="write a DER's keep-alive at most this often (default: time-out / 10)",
+    )
     sweep_interval_s: float | None = Field(None, gt=0, description="default: time-out / 4")
     raw_retention_days: float = Field(14.0, gt=0)
     aggregate_retention_days: float = Field(3650.0, gt=0)
@@ -87,6 +92,7 @@ async def create_app(settings: CloudSettings) -> web.Application:
             timeout_s=settings.der_timeout_s,
             flush_interval_s=settings.keepalive_flush_s,
             sweep_interval_s=settings.sweep_interval_s,
+            resolution_s=settings.keepalive_resolution_s,
         ),
         timeseries=TimeseriesService(
             engine,

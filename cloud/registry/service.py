@@ -2,7 +2,10 @@
 
 Keep-alives arrive on every VEN poll, so ``touch`` only records the newest timestamp per DER in
 memory; ``flush`` (on a timer, when the buffer is full, and before every sweep) writes a whole
-batch in one UPDATE, whatever its size. DERs that had timed out come back online in the same
+batch in one UPDATE, whatever its size. A DER's keep-alive is written at most once per
+``resolution`` (default: a tenth of the time-out): with 10-second polls that is one row write
+per DER every ~30 s instead of three. The sweep allows for it, so a DER times out after
+``timeout`` to ``timeout + resolution`` of silence, never earlier. DERs that had timed out come back online in the same
 flush, with a ``back_online`` entry in their log. Several workers may share one database: every
 status change is a conditional UPDATE … RETURNING, so each transition is logged exactly once.
 """
@@ -70,12 +73,17 @@ class RegistryService:
         timeout_s: float,
         flush_interval_s: float = 1.0,
         sweep_interval_s: float | None = None,
+        resolution_s: float | None = None,
     ) -> None:
         self.engine = engine
         self.timeout = timedelta(seconds=timeout_s)
+        self.resolution = timedelta(
+            seconds=timeout_s / 10 if resolution_s is None else resolution_s
+        )
         self.flush_interval_s = flush_interval_s
         self.sweep_interval_s = sweep_interval_s or min(max(timeout_s / 4, 1.0), 60.0)
         self._pending: dict[str, datetime] = {}
+        self._written: dict[str, datetime] = {}  # newest keep-alive this worker wrote, per DER
         self._flush_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -277,12 +285,18 @@ class RegistryService:
     # -- keep-alive and time-outs ------------------------------------------------------------
 
     async def touch(self, ids: Iterable[str], ts: datetime) -> None:
-        """Keep-alive for these DERs at ``ts``: buffered, written by the next flush."""
+        """Keep-alive for these DERs at ``ts``: buffered, written by the next flush unless this
+        worker wrote one for the DER less than ``resolution`` before."""
         ts = ensure_utc(ts)
-        pending = self._pending
+        pending, written, resolution = self._pending, self._written, self.resolution
         for der_id in ids:
             seen = pending.get(der_id)
-            if seen is None or ts > seen:
+            if seen is not None:
+                if ts > seen:
+                    pending[der_id] = ts
+                continue
+            last = written.get(der_id)
+            if last is None or ts - last >= resolution:
                 pending[der_id] = ts
         if len(pending) >= FLUSH_BATCH:
             await self.flush()
@@ -301,6 +315,7 @@ class RegistryService:
                     if der_id not in self._pending or ts > self._pending[der_id]:
                         self._pending[der_id] = ts
                 raise
+            self._written.update(batch)
         for der_id in revived:
             event(log, "der_back_online", der_id=der_id)
         return revived
@@ -323,10 +338,10 @@ class RegistryService:
         return revived
 
     async def sweep(self, now: datetime) -> list[str]:
-        """Mark DERs silent for longer than the time-out as timed out; returns their ids."""
+        """Mark DERs silent for longer than time-out + resolution as timed out; returns them."""
         now = ensure_utc(now)
         await self.flush()
-        cutoff = now - self.timeout
+        cutoff = now - self.timeout - self.resolution
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(DerRow)

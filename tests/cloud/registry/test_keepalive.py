@@ -87,11 +87,30 @@ async def test_concurrent_sweeps_log_each_time_out_once(engine) -> None:
     await regs[0].register(
         "d0", ven_id="v", der_type="pv", location_cell="c", capabilities={}, now=T0
     )
-    now = T0 + timedelta(seconds=301)
+    now = T0 + timedelta(seconds=300 + 30 + 1)  # time-out + resolution (a tenth) + 1 s
     results = await asyncio.gather(*(r.sweep(now) for r in regs), return_exceptions=True)
     timed_out = [x for r in results if isinstance(r, list) for x in r]
     assert timed_out == ["d0"]
     assert [e.kind for e in await regs[0].events("d0")].count("timed_out") == 1
+
+
+async def test_keepalives_are_written_at_most_once_per_resolution(registry) -> None:
+    # resolution = time-out / 10 = 30 s
+    for seconds, written in ((10, 10), (20, 10), (39, 10), (40, 40), (45, 40)):
+        await registry.touch(["d0"], T0 + timedelta(seconds=seconds))
+        await registry.flush()
+        der = await registry.get("d0")
+        assert der is not None and der.last_seen == T0 + timedelta(seconds=written), seconds
+
+
+async def test_a_skipped_keepalive_never_causes_an_early_timeout(registry) -> None:
+    await registry.touch(["d0"], T0 + timedelta(seconds=10))
+    await registry.flush()
+    await registry.touch(["d0"], T0 + timedelta(seconds=35))  # within resolution: not written
+    # Silent since +35 s: not timed out 300 s later, only once time-out + resolution have passed
+    # since the keep-alive that was written.
+    assert sorted(await registry.sweep(T0 + timedelta(seconds=35 + 300))) == ["d1", "d2", "d3"]
+    assert await registry.sweep(T0 + timedelta(seconds=10 + 330 + 1)) == ["d0"]
 
 
 async def test_stop_flushes_pending_keepalives(registry: RegistryService) -> None:
