@@ -181,6 +181,8 @@ async def run_demo_async(
                     f"VENs registered: {', '.join(ven_ids)}",
                     file=out,
                 )
+                apps = ", ".join(f"http://127.0.0.1:{r.daemon.api_port}/" for r in runs)
+                print(f"  edge    OSB apps while the demo runs: {apps}", file=out)
                 # The comparison starts at one instant for the simulator and every OSB.
                 t0 = clock.pause()
                 first = await _settle(runs, clock)
