@@ -51,6 +51,7 @@ async def next_message(deps: VtnDeps, book: EventBook, ven_id: str) -> bytes | N
                 )
             ).first()
         delivered = ven.event_seq_delivered
+        events: list[m.Event] | None = None
         if queued is None and ven.event_seq > ven.event_seq_delivered:
             events = await book.for_ven(conn, ven_id, now)
             payload = encode(m.OadrDistributeEvent(vtn_id=deps.settings.vtn_id, events=events))
@@ -75,4 +76,10 @@ async def next_message(deps: VtnDeps, book: EventBook, ven_id: str) -> bytes | N
             )
     if done:
         deps.directory.pending.discard(ven_id)
+    if events is not None:
+        await deps.registry.log(
+            ven_id,
+            "events_delivered",
+            {"events": [[e.event_id, e.modification_number] for e in events]},
+        )
     return payload

@@ -75,6 +75,8 @@ async def test_event_reaches_targeted_ven_once_with_its_signals(vtn: VtnHarness)
     assert price.item_base is not None and price.item_base.kind == m.ItemKind.CURRENCY_PER_KWH
     assert isinstance(await a.poll(), m.OadrResponse)  # delivered once
     assert isinstance(await b.poll(), m.OadrResponse)  # not targeted
+    delivered = [e.data for e in await vtn.registry.events(a.ven_id, kind="events_delivered")]
+    assert delivered[-1] == {"events": [[ev.event_id, 0]]}
 
 
 async def test_group_and_resource_targets(vtn: VtnHarness) -> None:
