@@ -54,10 +54,25 @@ async def test_register_report_requests_telemetry_status_and_flex_offer(vtn: Vtn
 async def test_update_report_lands_in_time_series_in_canonical_units(vtn: VtnHarness) -> None:
     ven, requests = await registered_with_reports(vtn)
     ts = utcnow().replace(microsecond=0) - timedelta(seconds=30)
+    status = m.Report(
+        report_request_id=requests["TELEMETRY_STATUS"],
+        report_specifier_id="TELEMETRY_STATUS",
+        report_name="TELEMETRY_STATUS",
+        created_date_time=ts,
+        intervals=[
+            m.ReportInterval(
+                start=ts,
+                data_points=[
+                    m.DataPoint(r_id="meter1.status", value=m.ResourceStatus(online=False))
+                ],
+            )
+        ],
+    )
     reply = await ven.send(
         "EiReport",
         m.OadrUpdateReport(
-            reports=[telemetry(requests["TELEMETRY_USAGE"], ts, 1234.0, 2.5)], ven_id=ven.ven_id
+            reports=[telemetry(requests["TELEMETRY_USAGE"], ts, 1234.0, 2.5), status],
+            ven_id=ven.ven_id,
         ),
     )
     assert isinstance(reply, m.OadrUpdatedReport) and reply.response.response_code == 200
@@ -70,6 +85,7 @@ async def test_update_report_lands_in_time_series_in_canonical_units(vtn: VtnHar
     assert {(s.series, s.value, s.unit) for s in samples} == {
         ("meter1.power_w", 1234.0, "W"),
         ("pv1.power_kw", 2500.0, "W"),
+        ("meter1.status", 0.0, ""),  # oadrOnline false
     }
 
 
