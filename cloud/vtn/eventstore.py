@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, literal, select, union_all, update
+from sqlalchemy import bindparam, insert, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from flexcoop.cloud.vtn.directory import bump_generation
@@ -52,6 +52,13 @@ HEAD = (
     EventRow.cancelled,
     EventRow.created,
     EventRow.modified,
+)
+
+# Built once: run for every pending poll.
+_ACTIVE_HEADS = (
+    select(*HEAD)
+    .where(EventRow.end > bindparam("now", type_=EventRow.end.type))
+    .order_by(EventRow.start, EventRow.event_id)
 )
 
 # Bound the IN (...) lists: SQLite and asyncpg both cap the number of bound parameters.
@@ -179,19 +186,21 @@ def _signal(sig: SignalSpec, start: datetime, now: datetime, status: str) -> m.E
 # ----------------------------------------------------------------------------- fan-out
 
 
+_SCOPE = union_all(
+    select(literal("g").label("kind"), VenGroupRow.group_id.label("id")).where(
+        VenGroupRow.ven_id == bindparam("ven")
+    ),
+    select(literal("r"), VenResourceRow.resource_id).where(
+        VenResourceRow.ven_id == bindparam("ven")
+    ),
+)
+
+
 async def ven_scope(conn: AsyncConnection, ven_id: str) -> tuple[frozenset[str], frozenset[str]]:
     """The VEN's groups and resources: what groupID/resourceID targets can match."""
-    rows = await conn.execute(
-        union_all(
-            select(literal("g").label("kind"), VenGroupRow.group_id.label("id")).where(
-                VenGroupRow.ven_id == ven_id
-            ),
-            select(literal("r"), VenResourceRow.resource_id).where(VenResourceRow.ven_id == ven_id),
-        )
-    )
     groups: set[str] = set()
     resources: set[str] = set()
-    for kind, ident in rows:
+    for kind, ident in await conn.execute(_SCOPE, {"ven": ven_id}):
         (groups if kind == "g" else resources).add(ident)
     return frozenset(groups), frozenset(resources)
 
@@ -411,11 +420,7 @@ class EventBook:
     async def for_ven(self, conn: AsyncConnection, ven_id: str, now: datetime) -> list[m.Event]:
         """All of the VEN's not-yet-ended events (cancelled ones until their end), in start order."""
         groups, resources = await ven_scope(conn, ven_id)
-        heads = (
-            await conn.execute(
-                select(*HEAD).where(EventRow.end > now).order_by(EventRow.start, EventRow.event_id)
-            )
-        ).all()
+        heads = (await conn.execute(_ACTIVE_HEADS, {"now": now})).all()
         events = []
         for head in heads:
             stored = await self._load(conn, head)

@@ -8,7 +8,7 @@ delivery. The pending flag is cleared only if nothing changed meanwhile (conditi
 
 from __future__ import annotations
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import bindparam, delete, exists, select, update
 
 from flexcoop.cloud.vtn.eventstore import EventBook
 from flexcoop.cloud.vtn.shared import VtnDeps
@@ -16,6 +16,34 @@ from flexcoop.cloud.vtn.tables import QueueRow, VenRow
 from flexcoop.openadr import messages as m
 from flexcoop.openadr.codec import encode
 from flexcoop.units import utcnow
+
+# Built once: the poll path runs them for every pending poll (bound parameters: ven, id, seq…).
+_HEAD_OF_QUEUE = (
+    select(QueueRow.id)
+    .where(QueueRow.ven_id == bindparam("ven"))
+    .order_by(QueueRow.id)
+    .limit(1)
+    .scalar_subquery()
+)
+_VEN = select(VenRow.event_seq, VenRow.event_seq_delivered, _HEAD_OF_QUEUE.label("queued")).where(
+    VenRow.ven_id == bindparam("ven")
+)
+_QUEUED = select(QueueRow.id, QueueRow.payload).where(QueueRow.id == bindparam("id"))
+_TAKE = delete(QueueRow).where(QueueRow.id == bindparam("id"))
+_ACK = (
+    update(VenRow)
+    .where(
+        VenRow.ven_id == bindparam("ven"),
+        VenRow.event_seq == bindparam("seq"),
+        ~exists().where(QueueRow.ven_id == bindparam("ven")),
+    )
+    .values(event_seq_delivered=bindparam("delivered"), pending=bindparam("still_pending"))
+)
+_ACK_DELIVERED = (
+    update(VenRow)
+    .where(VenRow.ven_id == bindparam("ven"), VenRow.event_seq_delivered < bindparam("delivered"))
+    .values(event_seq_delivered=bindparam("delivered"))
+)
 
 
 async def next_message(deps: VtnDeps, book: EventBook, ven_id: str) -> bytes | None:
@@ -27,29 +55,12 @@ async def next_message(deps: VtnDeps, book: EventBook, ven_id: str) -> bytes | N
     now = utcnow()
     payload: bytes | None = None
     async with deps.engine.connect() as conn:
-        head_of_queue = (
-            select(QueueRow.id)
-            .where(QueueRow.ven_id == ven_id)
-            .order_by(QueueRow.id)
-            .limit(1)
-            .scalar_subquery()
-        )
-        ven = (
-            await conn.execute(
-                select(
-                    VenRow.event_seq, VenRow.event_seq_delivered, head_of_queue.label("queued")
-                ).where(VenRow.ven_id == ven_id)
-            )
-        ).first()
+        ven = (await conn.execute(_VEN, {"ven": ven_id})).first()
         if ven is None:
             return None
         queued = None
         if ven.queued is not None:
-            queued = (
-                await conn.execute(
-                    select(QueueRow.id, QueueRow.payload).where(QueueRow.id == ven.queued)
-                )
-            ).first()
+            queued = (await conn.execute(_QUEUED, {"id": ven.queued})).first()
         delivered = ven.event_seq_delivered
         events: list[m.Event] | None = None
         if queued is None and ven.event_seq > ven.event_seq_delivered:
@@ -58,22 +69,21 @@ async def next_message(deps: VtnDeps, book: EventBook, ven_id: str) -> bytes | N
             delivered = ven.event_seq
     async with deps.write() as conn:
         if queued is not None:
-            taken = await conn.execute(delete(QueueRow).where(QueueRow.id == queued.id))
+            taken = await conn.execute(_TAKE, {"id": queued.id})
             # A concurrent poll of the same VEN may have taken it: then this one has nothing.
             payload = queued.payload if taken.rowcount == 1 else None
-        more_queued = exists().where(QueueRow.ven_id == ven_id)
         result = await conn.execute(
-            update(VenRow)
-            .where(VenRow.ven_id == ven_id, VenRow.event_seq == ven.event_seq, ~more_queued)
-            .values(event_seq_delivered=delivered, pending=delivered < ven.event_seq)
+            _ACK,
+            {
+                "ven": ven_id,
+                "seq": ven.event_seq,
+                "delivered": delivered,
+                "still_pending": delivered < ven.event_seq,
+            },
         )
         done = result.rowcount == 1 and delivered == ven.event_seq
         if result.rowcount != 1 and delivered != ven.event_seq_delivered:
-            await conn.execute(
-                update(VenRow)
-                .where(VenRow.ven_id == ven_id, VenRow.event_seq_delivered < delivered)
-                .values(event_seq_delivered=delivered)
-            )
+            await conn.execute(_ACK_DELIVERED, {"ven": ven_id, "delivered": delivered})
     if done:
         deps.directory.pending.discard(ven_id)
     if events is not None:
