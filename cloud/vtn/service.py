@@ -14,7 +14,9 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from flexcoop.cloud.vtn import opts, registration, reports
+from flexcoop.cloud.vtn import opts as opt_handlers
+from flexcoop.cloud.vtn import registration as registration_handlers
+from flexcoop.cloud.vtn import reports as report_handlers
 from flexcoop.cloud.vtn.directory import VenDirectory
 from flexcoop.cloud.vtn.errors import VtnError
 from flexcoop.cloud.vtn.events import EventSpec
@@ -100,18 +102,24 @@ class VtnService:
         self.events = EventBook(self.deps)
         d = self.deps
         self._handlers: dict[type[Any], Callable[[Any, Peer], Awaitable[m.OadrMessage]]] = {
-            m.OadrQueryRegistration: partial(registration.query_registration, d),
-            m.OadrCreatePartyRegistration: partial(registration.create_party_registration, d),
-            m.OadrCancelPartyRegistration: partial(registration.cancel_party_registration, d),
-            m.OadrCanceledPartyRegistration: partial(registration.canceled_party_registration, d),
+            m.OadrQueryRegistration: partial(registration_handlers.query_registration, d),
+            m.OadrCreatePartyRegistration: partial(
+                registration_handlers.create_party_registration, d
+            ),
+            m.OadrCancelPartyRegistration: partial(
+                registration_handlers.cancel_party_registration, d
+            ),
+            m.OadrCanceledPartyRegistration: partial(
+                registration_handlers.canceled_party_registration, d
+            ),
             m.OadrRequestEvent: self.events.request_event,
             m.OadrCreatedEvent: self.events.created_event,
-            m.OadrRegisterReport: partial(reports.register_report, d),
-            m.OadrCreatedReport: partial(reports.created_report, d),
-            m.OadrUpdateReport: partial(reports.update_report, d),
-            m.OadrCanceledReport: partial(reports.canceled_report, d),
-            m.OadrCreateOpt: partial(opts.create_opt, d),
-            m.OadrCancelOpt: partial(opts.cancel_opt, d),
+            m.OadrRegisterReport: partial(report_handlers.register_report, d),
+            m.OadrCreatedReport: partial(report_handlers.created_report, d),
+            m.OadrUpdateReport: partial(report_handlers.update_report, d),
+            m.OadrCanceledReport: partial(report_handlers.canceled_report, d),
+            m.OadrCreateOpt: partial(opt_handlers.create_opt, d),
+            m.OadrCancelOpt: partial(opt_handlers.cancel_opt, d),
             m.OadrRegisteredReport: self._acknowledge,
             m.OadrResponse: self._acknowledge,
         }
@@ -221,22 +229,22 @@ class VtnService:
         return await self.events.cancel(event_id, if_modification_number=if_modification_number)
 
     async def set_groups(self, ven_id: str, group_ids: list[str]) -> None:
-        await registration.set_groups(self.deps, ven_id, group_ids)
+        await registration_handlers.set_groups(self.deps, ven_id, group_ids)
 
     async def request_reregistration(self, ven_id: str) -> None:
-        await registration.request_reregistration(self.deps, ven_id)
+        await registration_handlers.request_reregistration(self.deps, ven_id)
 
     async def cancel_registration(self, ven_id: str) -> None:
-        await registration.request_cancel_registration(self.deps, ven_id)
+        await registration_handlers.request_cancel_registration(self.deps, ven_id)
 
     async def request_report(self, ven_id: str, report_specifier_id: str, **kw: Any) -> str:
-        return await reports.request_report(self.deps, ven_id, report_specifier_id, **kw)
+        return await report_handlers.request_report(self.deps, ven_id, report_specifier_id, **kw)
 
     async def cancel_report(self, ven_id: str, report_request_id: str) -> None:
-        await reports.cancel_report(self.deps, ven_id, report_request_id)
+        await report_handlers.cancel_report(self.deps, ven_id, report_request_id)
 
     async def opts(self, ven_id: str, *, include_cancelled: bool = False) -> list[Any]:
-        return await opts.opts_of(self.deps, ven_id, include_cancelled=include_cancelled)
+        return await opt_handlers.opts_of(self.deps, ven_id, include_cancelled=include_cancelled)
 
     async def registration(self, ven_id: str) -> Any | None:
         async with self.deps.engine.connect() as conn:
