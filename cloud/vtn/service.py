@@ -237,8 +237,24 @@ class VtnService:
     async def cancel_registration(self, ven_id: str) -> None:
         await registration_handlers.request_cancel_registration(self.deps, ven_id)
 
-    async def request_report(self, ven_id: str, report_specifier_id: str, **kw: Any) -> str:
-        return await report_handlers.request_report(self.deps, ven_id, report_specifier_id, **kw)
+    async def request_report(
+        self,
+        ven_id: str,
+        report_specifier_id: str,
+        *,
+        r_ids: list[str] | None = None,
+        granularity_s: int | None = None,
+        report_back_s: int | None = None,
+    ) -> str:
+        """Queue an oadrCreateReport for a capability the VEN registered; its reportRequestID."""
+        return await report_handlers.request_report(
+            self.deps,
+            ven_id,
+            report_specifier_id,
+            r_ids=r_ids,
+            granularity_s=granularity_s,
+            report_back_s=report_back_s,
+        )
 
     async def cancel_report(self, ven_id: str, report_request_id: str) -> None:
         await report_handlers.cancel_report(self.deps, ven_id, report_request_id)
