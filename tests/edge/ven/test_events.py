@@ -141,6 +141,9 @@ async def test_opt_out_decision_and_failing_handler(vtn: RecordingVtn, store, te
         await ven.wait_registered()
         vtn.queue.append(distribute(make_event("ev-x")))
         await vtn.wait_for(lambda: bool(vtn.of_type(m.OadrCreatedEvent)))
+        # Delivery is at least once: stopping before the acknowledgement is recorded would
+        # legitimately resend this answer from the next VEN.
+        await vtn.wait_for(lambda: ven.status().outbox_backlog == 0)
     [resp] = vtn.of_type(m.OadrCreatedEvent)[0].event_responses
     assert resp.opt_type == "optOut" and "RuntimeError" in (resp.response_description or "")
 
