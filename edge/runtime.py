@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from flexcoop.aio import cancel_and_wait
 from flexcoop.config import OsbConfig
 from flexcoop.drivers import load_driver
 from flexcoop.drivers.base import DeviceConfig, Driver
@@ -118,9 +119,7 @@ class OsbDaemon:
                 await driver.stop()
             except Exception:
                 log.exception("driver_stop_failed", extra={"fields": {"driver": name}})
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(self._tasks)
         await self.store.stop()
         event(log, "osb_stopped")
 

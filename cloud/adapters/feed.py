@@ -19,6 +19,7 @@ from typing import ClassVar, Self, TypeVar
 import aiohttp
 from pydantic import ValidationError
 
+from flexcoop.aio import cancel_and_wait
 from flexcoop.cloud.adapters.cache import CacheHit, TTLCache
 from flexcoop.cloud.adapters.series import PriceSeries, WeatherSeries, _Series
 from flexcoop.logs import event, get_logger
@@ -84,10 +85,7 @@ class FeedAdapter(ABC):
             self._session = aiohttp.ClientSession()
 
     async def stop(self) -> None:
-        pending = list(self._inflight.values())
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        await cancel_and_wait(list(self._inflight.values()))
         if self._owns_session and self._session is not None:
             await self._session.close()
             self._session = None

@@ -13,7 +13,6 @@ status change is a conditional UPDATE … RETURNING, so each transition is logge
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -24,6 +23,7 @@ from sqlalchemy import Select, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from flexcoop.aio import cancel_and_wait, run_every
 from flexcoop.cloud.db import bulk_source, sql_json
 from flexcoop.cloud.registry.models import (
     KIND_PATTERN,
@@ -92,29 +92,19 @@ class RegistryService:
     async def start(self) -> None:
         """Start the flush and sweep timers (the service also works without them)."""
         self._tasks = [
-            asyncio.create_task(self._every(self.flush_interval_s, self.flush), name="der-flush"),
             asyncio.create_task(
-                self._every(self.sweep_interval_s, self._sweep_now), name="der-sweep"
+                run_every(self.flush_interval_s, self.flush, name="der-flush"), name="der-flush"
+            ),
+            asyncio.create_task(
+                run_every(self.sweep_interval_s, self._sweep_now, name="der-sweep"),
+                name="der-sweep",
             ),
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
+        tasks, self._tasks = self._tasks, []
+        await cancel_and_wait(tasks)
         await self.flush()
-
-    async def _every(self, seconds: float, job: Any) -> None:
-        while True:
-            await asyncio.sleep(seconds)
-            try:
-                await job()
-            except Exception:
-                # A database hiccup must not end the timer; the next round retries.
-                log.exception("registry_timer_failed", extra={"fields": {"job": job.__name__}})
 
     async def _sweep_now(self) -> None:
         await self.sweep(utcnow())

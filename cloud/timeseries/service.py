@@ -10,7 +10,6 @@ atomic upsert, so several workers can ingest concurrently without double countin
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, delete, func, insert, literal, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from flexcoop.aio import cancel_and_wait, run_every
 from flexcoop.cloud.db import UtcDateTime, bulk_source, sql_least_greatest
 from flexcoop.cloud.timeseries.models import (
     MAX_OFFER_INTERVALS,
@@ -70,22 +70,17 @@ class TimeseriesService:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._retention_loop(), name="timeseries-retention")
+        self._task = asyncio.create_task(
+            run_every(self.retention_interval_s, self._prune_now, name="timeseries-retention"),
+            name="timeseries-retention",
+        )
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await cancel_and_wait([task])
 
-    async def _retention_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.retention_interval_s)
-            try:
-                await self.prune(utcnow())
-            except Exception:
-                log.exception("timeseries_retention_failed")
+    async def _prune_now(self) -> None:
+        await self.prune(utcnow())
 
     # -- ingest ------------------------------------------------------------------------------
 

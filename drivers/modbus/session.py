@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Callable
 from typing import TypeVar
 
+from flexcoop.aio import cancel_and_wait
 from flexcoop.drivers.base import (
     DeviceUnavailableError,
     DriverContext,
@@ -81,10 +81,7 @@ class DeviceSession:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait([task])
 
     async def _read(self, register: RegisterType, address: int, count: int) -> list[int]:
         return await self.link.read(self.config.unit_id, register, address, count)

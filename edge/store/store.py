@@ -28,6 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
+from flexcoop.aio import cancel_and_wait
 from flexcoop.edge.model import Reading
 from flexcoop.edge.store.database import Database, from_ms, to_ms
 from flexcoop.edge.store.models import (
@@ -129,9 +130,7 @@ class Store:
         if self._executor is None:
             return
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(tasks)
         try:
             await self.flush()
             await self._run(self._db.checkpoint)

@@ -23,6 +23,7 @@ from typing import Any, Self
 import aiohttp
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from flexcoop.aio import cancel_and_wait
 from flexcoop.config import OpenAdrSection
 from flexcoop.edge.store import Store, StoreUnavailableError
 from flexcoop.edge.ven.backoff import Backoff
@@ -168,11 +169,7 @@ class Ven:
     async def stop(self) -> None:
         self._stopping.set()
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(tasks)
         if self._session is not None and self._given_session is None:
             await self._session.close()
         self._session = None
