@@ -37,13 +37,18 @@ class KnownVen:
     cert_fingerprint: str | None
 
 
+async def bump_state(conn: AsyncConnection, key: str) -> None:
+    """Increment a ``vtn_state`` counter inside the caller's transaction (created if missing)."""
+    result = await conn.execute(
+        update(StateRow).where(StateRow.key == key).values(value=StateRow.value + 1)
+    )
+    if result.rowcount == 0:
+        await conn.execute(insert(StateRow).values(key=key, value=1))
+
+
 async def bump_generation(conn: AsyncConnection) -> None:
     """Call inside the transaction that changed poll-visible state."""
-    result = await conn.execute(
-        update(StateRow).where(StateRow.key == GENERATION).values(value=StateRow.value + 1)
-    )
-    if result.rowcount == 0:  # the row is created by the migration; recreate it if emptied
-        await conn.execute(insert(StateRow).values(key=GENERATION, value=1))
+    await bump_state(conn, GENERATION)
 
 
 class Keepalive(Protocol):

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from flexcoop.cloud.vtn.directory import bump_generation
+from flexcoop.cloud.vtn.directory import bump_generation, bump_state
 from flexcoop.cloud.vtn.errors import (
     ConflictError,
     NotFoundError,
@@ -55,8 +55,9 @@ HEAD = (
 )
 
 # Built once: run for every pending poll.
+EVENTS_VERSION = "events"
 _ACTIVE_HEADS = (
-    select(*HEAD)
+    select(*HEAD, EventRow.end)
     .where(EventRow.end > bindparam("now", type_=EventRow.end.type))
     .order_by(EventRow.start, EventRow.event_id)
 )
@@ -253,6 +254,8 @@ class EventBook:
     def __init__(self, deps: VtnDeps) -> None:
         self._deps = deps
         self._parsed: dict[tuple[str, int], StoredEvent] = {}
+        # Not-yet-ended event heads as of an events version (vtn_state[EVENTS_VERSION]).
+        self._heads: tuple[int, list[Any]] | None = None
 
     def _stored(self, row: Any) -> StoredEvent:
         key = (row.event_id, row.modification_number)
@@ -282,6 +285,9 @@ class EventBook:
         return self._stored(row)
 
     async def _fan_out(self, conn: AsyncConnection, *target_sets: TargetSpec) -> set[str]:
+        """Mark the targeted VENs pending; called by every change of an event."""
+        await bump_state(conn, EVENTS_VERSION)
+        self._heads = None
         vens: set[str] = set()
         for targets in target_sets:
             vens |= await resolve_targets(conn, targets)
@@ -417,10 +423,29 @@ class EventBook:
 
     # -- VEN side
 
-    async def for_ven(self, conn: AsyncConnection, ven_id: str, now: datetime) -> list[m.Event]:
+    async def _active_heads(
+        self, conn: AsyncConnection, now: datetime, events_version: int | None
+    ) -> list[Any]:
+        """Heads of not-yet-ended events; reused while the events version read by the caller
+        (in the same statement as the VEN's event sequence) is the one they were loaded at."""
+        cached = self._heads
+        if events_version is None or cached is None or cached[0] != events_version:
+            heads = list((await conn.execute(_ACTIVE_HEADS, {"now": now})).all())
+            if events_version is not None:
+                self._heads = (events_version, heads)
+            return heads
+        return [h for h in cached[1] if h.end > now]
+
+    async def for_ven(
+        self,
+        conn: AsyncConnection,
+        ven_id: str,
+        now: datetime,
+        events_version: int | None = None,
+    ) -> list[m.Event]:
         """All of the VEN's not-yet-ended events (cancelled ones until their end), in start order."""
         groups, resources = await ven_scope(conn, ven_id)
-        heads = (await conn.execute(_ACTIVE_HEADS, {"now": now})).all()
+        heads = await self._active_heads(conn, now, events_version)
         events = []
         for head in heads:
             stored = await self._load(conn, head)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, delete, exists, select, update
 
-from flexcoop.cloud.vtn.eventstore import EventBook
+from flexcoop.cloud.vtn.eventstore import EVENTS_VERSION, EventBook
 from flexcoop.cloud.vtn.shared import VtnDeps
-from flexcoop.cloud.vtn.tables import QueueRow, VenRow
+from flexcoop.cloud.vtn.tables import QueueRow, StateRow, VenRow
 from flexcoop.openadr import messages as m
 from flexcoop.openadr.codec import encode
 from flexcoop.units import utcnow
@@ -25,9 +25,13 @@ _HEAD_OF_QUEUE = (
     .limit(1)
     .scalar_subquery()
 )
-_VEN = select(VenRow.event_seq, VenRow.event_seq_delivered, _HEAD_OF_QUEUE.label("queued")).where(
-    VenRow.ven_id == bindparam("ven")
-)
+_EVENTS_VERSION = select(StateRow.value).where(StateRow.key == EVENTS_VERSION).scalar_subquery()
+_VEN = select(
+    VenRow.event_seq,
+    VenRow.event_seq_delivered,
+    _HEAD_OF_QUEUE.label("queued"),
+    _EVENTS_VERSION.label("events_version"),
+).where(VenRow.ven_id == bindparam("ven"))
 _QUEUED = select(QueueRow.id, QueueRow.payload).where(QueueRow.id == bindparam("id"))
 _TAKE = delete(QueueRow).where(QueueRow.id == bindparam("id"))
 _ACK = (
@@ -64,7 +68,7 @@ async def next_message(deps: VtnDeps, book: EventBook, ven_id: str) -> bytes | N
         delivered = ven.event_seq_delivered
         events: list[m.Event] | None = None
         if queued is None and ven.event_seq > ven.event_seq_delivered:
-            events = await book.for_ven(conn, ven_id, now)
+            events = await book.for_ven(conn, ven_id, now, ven.events_version)
             payload = encode(m.OadrDistributeEvent(vtn_id=deps.settings.vtn_id, events=events))
             delivered = ven.event_seq
     async with deps.write() as conn:

@@ -4,6 +4,7 @@ polling another (within the generation-check staleness bound)."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import aiohttp
 
@@ -35,6 +36,21 @@ async def test_event_created_on_one_worker_reaches_polls_on_another(db_url: str)
             else:
                 raise AssertionError("worker B never saw the event")
             assert [e.event_id for e in got.events] == [ev.event_id]
+
+            # B now holds the event list of that version; a second event made on A must not
+            # be hidden by it.
+            later = spec(
+                targets={"ven_ids": [on_a.ven_id]}, start=ev.spec.start + timedelta(hours=2)
+            )
+            ev2 = await vtn_a.create_event(later)
+            for _ in range(200):
+                got = await on_b.poll()
+                if isinstance(got, m.OadrDistributeEvent):
+                    break
+                await asyncio.sleep(0.02)
+            else:
+                raise AssertionError("worker B never saw the second event")
+            assert [e.event_id for e in got.events] == [ev.event_id, ev2.event_id]
 
             # Cancelling a registration on B is seen by A (its cached registration is dropped).
             await on_b.send(
