@@ -12,7 +12,6 @@ registry in one ``touch`` per ``keepalive_flush_s``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,11 +20,9 @@ from typing import Protocol
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from flexcoop.aio import cancel_and_wait, run_every
 from flexcoop.cloud.vtn.tables import StateRow, VenRow
-from flexcoop.logs import event, get_logger
 from flexcoop.units import utcnow
-
-log = get_logger(__name__)
 
 GENERATION = "generation"
 
@@ -82,16 +79,18 @@ class VenDirectory:
     async def start(self) -> None:
         await self.refresh(force=True)
         self._tasks = [
-            asyncio.create_task(self._watch(), name="vtn-generation-watch"),
-            asyncio.create_task(self._flush_loop(), name="vtn-keepalive-flush"),
+            asyncio.create_task(
+                run_every(self._check_s, self.refresh, name="vtn-generation-check"),
+                name="vtn-generation-check",
+            ),
+            asyncio.create_task(
+                run_every(self._flush_s, self.flush_keepalives, name="vtn-keepalive-flush"),
+                name="vtn-keepalive-flush",
+            ),
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._tasks)
         self._tasks = []
         await self.flush_keepalives()
 
@@ -161,19 +160,3 @@ class VenDirectory:
             # Registrations may have been cancelled or re-keyed elsewhere: re-learn lazily.
             self.known.clear()
             self._generation = generation
-
-    async def _watch(self) -> None:
-        while True:
-            await asyncio.sleep(self._check_s)
-            try:
-                await self.refresh()
-            except Exception as exc:  # the database may be briefly unavailable; keep watching
-                event(log, "vtn_generation_check_failed", level=30, error=str(exc))
-
-    async def _flush_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._flush_s)
-            try:
-                await self.flush_keepalives()
-            except Exception as exc:
-                event(log, "vtn_keepalive_flush_failed", level=30, error=str(exc))
