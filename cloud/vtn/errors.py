@@ -14,6 +14,11 @@ class VtnError(Exception):
         self.description = description
 
 
+class DuplicateRequestError(Exception):
+    """The exact message was already accepted under this requestID (a VEN resending after a
+    lost acknowledgement): answered 200 again, applied only once."""
+
+
 class NotFoundError(LookupError):
     """An event, VEN, opt or report request the caller named does not exist."""
 

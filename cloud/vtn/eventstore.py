@@ -479,7 +479,7 @@ class EventBook:
         async with self._deps.write() as conn:
             ven = await authenticate(conn, msg.ven_id, peer)
             if request_id:
-                await claim_request_id(conn, ven.ven_id, request_id, msg.message_type)
+                await claim_request_id(conn, ven.ven_id, request_id, msg)
             groups, resources = await ven_scope(conn, ven.ven_id)
             rows = []
             for resp in msg.event_responses:

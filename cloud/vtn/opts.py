@@ -25,7 +25,7 @@ async def create_opt(deps: VtnDeps, msg: m.OadrCreateOpt, peer: Peer) -> m.OadrC
     check_length(msg.market_context, 512, "marketContext")
     async with deps.write() as conn:
         ven = await authenticate(conn, msg.ven_id, peer)
-        await claim_request_id(conn, ven.ven_id, msg.request_id, msg.message_type)
+        await claim_request_id(conn, ven.ven_id, msg.request_id, msg)
         if msg.event_id is not None:
             row = (
                 await conn.execute(select(*HEAD).where(EventRow.event_id == msg.event_id))
@@ -70,7 +70,7 @@ async def create_opt(deps: VtnDeps, msg: m.OadrCreateOpt, peer: Peer) -> m.OadrC
 async def cancel_opt(deps: VtnDeps, msg: m.OadrCancelOpt, peer: Peer) -> m.OadrCanceledOpt:
     async with deps.write() as conn:
         ven = await authenticate(conn, msg.ven_id, peer)
-        await claim_request_id(conn, ven.ven_id, msg.request_id, msg.message_type)
+        await claim_request_id(conn, ven.ven_id, msg.request_id, msg)
         result = await conn.execute(
             update(OptRow)
             .where(OptRow.opt_id == msg.opt_id, OptRow.ven_id == ven.ven_id, ~OptRow.cancelled)

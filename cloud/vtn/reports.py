@@ -25,6 +25,7 @@ from flexcoop.cloud.vtn.shared import (
     VtnDeps,
     authenticate,
     check_length,
+    check_request_id,
     claim_request_id,
     enqueue,
 )
@@ -32,7 +33,6 @@ from flexcoop.cloud.vtn.tables import (
     ID_LEN,
     ReportCapabilityRow,
     ReportRequestRow,
-    RequestIdRow,
     VenResourceRow,
     VenRow,
 )
@@ -136,7 +136,7 @@ async def register_report(
             )
     async with deps.write() as conn:
         ven = await authenticate(conn, msg.ven_id, peer)
-        await claim_request_id(conn, ven.ven_id, msg.request_id, msg.message_type)
+        await claim_request_id(conn, ven.ven_id, msg.request_id, msg)
         await conn.execute(
             delete(ReportCapabilityRow).where(ReportCapabilityRow.ven_id == ven.ven_id)
         )
@@ -304,20 +304,13 @@ def _flex_offer(
 
 
 async def update_report(deps: VtnDeps, msg: m.OadrUpdateReport, peer: Peer) -> m.OadrUpdatedReport:
-    """Report data → time series / flex offers. A replayed requestID is refused (454)."""
-    check_length(msg.request_id, ID_LEN, "requestID")
+    """Report data → time series / flex offers; a resend is acknowledged, stored once."""
     telemetry: list[TelemetryPoint] = []
     offers: list[tuple[datetime, list[tuple[datetime, float, float]]]] = []
     skipped = 0
     async with deps.engine.connect() as conn:
         ven = await authenticate(conn, msg.ven_id, peer)
-        seen = await conn.execute(
-            select(RequestIdRow.request_id).where(
-                RequestIdRow.ven_id == ven.ven_id, RequestIdRow.request_id == msg.request_id
-            )
-        )
-        if seen.first() is not None:
-            raise VtnError(m.ResponseCode.INVALID_DATA, f"duplicate requestID {msg.request_id!r}")
+        await check_request_id(conn, ven.ven_id, msg.request_id, msg)
         for report in msg.reports:
             request = (
                 await conn.execute(
@@ -367,7 +360,7 @@ async def update_report(deps: VtnDeps, msg: m.OadrUpdateReport, peer: Peer) -> m
     except TimeseriesInputError as exc:
         raise VtnError(m.ResponseCode.INVALID_DATA, f"report data refused: {exc}") from None
     async with deps.write() as conn:
-        await claim_request_id(conn, ven.ven_id, msg.request_id, msg.message_type)
+        await claim_request_id(conn, ven.ven_id, msg.request_id, msg)
     deps.directory.seen(ven.ven_id)
     if skipped:
         event(log, "vtn_report_points_skipped", ven_id=ven.ven_id, unknown_rids=skipped)

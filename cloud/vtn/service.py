@@ -18,7 +18,7 @@ from flexcoop.cloud.vtn import opts as opt_handlers
 from flexcoop.cloud.vtn import registration as registration_handlers
 from flexcoop.cloud.vtn import reports as report_handlers
 from flexcoop.cloud.vtn.directory import VenDirectory
-from flexcoop.cloud.vtn.errors import VtnError
+from flexcoop.cloud.vtn.errors import DuplicateRequestError, VtnError
 from flexcoop.cloud.vtn.events import EventSpec
 from flexcoop.cloud.vtn.eventstore import EventBook, StoredEvent
 from flexcoop.cloud.vtn.polls import next_message
@@ -160,6 +160,10 @@ class VtnService:
             reply = await handler(msg, peer)
         except VtnError as exc:
             reply = error_reply(msg, exc.code, exc.description, self.settings.vtn_id)
+        except DuplicateRequestError:
+            reply = error_reply(
+                msg, m.ResponseCode.OK, "already received; applied once", self.settings.vtn_id
+            )
         return encode(reply)
 
     async def _acknowledge(self, msg: Any, peer: Peer) -> m.OadrMessage:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -14,10 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from flexcoop.cloud.vtn.directory import VenDirectory, bump_generation
-from flexcoop.cloud.vtn.errors import VtnError
+from flexcoop.cloud.vtn.errors import DuplicateRequestError, VtnError
 from flexcoop.cloud.vtn.settings import VtnSettings
 from flexcoop.cloud.vtn.tables import ID_LEN, QueueRow, RequestIdRow, VenRow
-from flexcoop.openadr.messages import ResponseCode
+from flexcoop.openadr.messages import OadrMessage, ResponseCode
 from flexcoop.units import utcnow
 
 
@@ -106,29 +107,53 @@ def check_length(value: str | None, limit: int, what: str) -> None:
         raise VtnError(ResponseCode.INVALID_DATA, f"{what} longer than {limit} characters")
 
 
-async def claim_request_id(
-    conn: AsyncConnection, ven_id: str, request_id: str, message_type: str
-) -> None:
-    """Refuse a replayed requestID (same VEN, state-changing message): 454, nothing stored."""
+def message_digest(msg: OadrMessage) -> str:
+    """Fingerprint of a message's content, to tell a resend from a different message."""
+    return hashlib.sha256(msg.model_dump_json().encode()).hexdigest()
+
+
+async def check_request_id(
+    conn: AsyncConnection, ven_id: str, request_id: str, msg: OadrMessage
+) -> str:
+    """Whether a VEN's requestID is still free for ``msg``; returns the message digest.
+
+    VENs deliver at least once (ours from a durable outbox), so the exact message arriving
+    again is acknowledged without being applied twice (``DuplicateRequestError``, answered 200);
+    a *different* message reusing the requestID is refused with 454. Nothing is stored twice."""
     if not request_id:
         raise VtnError(ResponseCode.INVALID_DATA, "requestID missing")
     check_length(request_id, ID_LEN, "requestID")
+    digest = message_digest(msg)
     seen = (
         await conn.execute(
-            select(RequestIdRow.message_type).where(
+            select(RequestIdRow.message_type, RequestIdRow.digest).where(
                 RequestIdRow.ven_id == ven_id, RequestIdRow.request_id == request_id
             )
         )
     ).first()
     if seen is not None:
+        if seen.message_type == msg.message_type and seen.digest == digest:
+            raise DuplicateRequestError(request_id)
         raise VtnError(
             ResponseCode.INVALID_DATA,
             f"duplicate requestID {request_id!r} (already used for {seen.message_type})",
         )
+    return digest
+
+
+async def claim_request_id(
+    conn: AsyncConnection, ven_id: str, request_id: str, msg: OadrMessage
+) -> None:
+    """Claim a requestID for a state-changing message (see ``check_request_id``)."""
+    digest = await check_request_id(conn, ven_id, request_id, msg)
     try:
         await conn.execute(
             insert(RequestIdRow).values(
-                ven_id=ven_id, request_id=request_id, message_type=message_type, received=utcnow()
+                ven_id=ven_id,
+                request_id=request_id,
+                message_type=msg.message_type,
+                received=utcnow(),
+                digest=digest,
             )
         )
     except IntegrityError:  # a concurrent duplicate won the race; the caller's transaction ends

@@ -119,6 +119,9 @@ class RequestIdRow(Base):
     request_id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
     message_type: Mapped[str] = mapped_column(String(40))
     received: Mapped[datetime] = mapped_column(UtcDateTime)
+    # SHA-256 of the accepted message: an identical resend is acknowledged, a different
+    # message under a used requestID is refused.
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class ReportCapabilityRow(Base):

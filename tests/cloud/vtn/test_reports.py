@@ -104,12 +104,31 @@ async def test_flex_offer_is_stored(vtn: VtnHarness) -> None:
     assert offers[0].intervals[95].up_w == 1095.0
 
 
-async def test_replayed_update_report_is_refused_and_not_stored_twice(vtn: VtnHarness) -> None:
+async def test_resent_update_report_is_acknowledged_and_stored_once(vtn: VtnHarness) -> None:
+    """A VEN resending after a lost acknowledgement (at-least-once delivery) gets 200 again."""
     ven, requests = await registered_with_reports(vtn)
     now = utcnow().replace(microsecond=0)
     msg = m.OadrUpdateReport(reports=[flex_offer(requests["FLEX_OFFER"], now)], ven_id=ven.ven_id)
     assert (await ven.send("EiReport", msg)).response.response_code == 200
     again = await ven.send("EiReport", msg)
+    assert again.response.response_code == 200
+    assert again.response.request_id == msg.request_id
+    assert "already received" in (again.response.response_description or "")
+    assert len(await vtn.timeseries.flex_offers(der_ids=[ven.ven_id])) == 1
+
+
+async def test_reused_request_id_with_other_content_is_refused(vtn: VtnHarness) -> None:
+    ven, requests = await registered_with_reports(vtn)
+    now = utcnow().replace(microsecond=0)
+    msg = m.OadrUpdateReport(reports=[flex_offer(requests["FLEX_OFFER"], now)], ven_id=ven.ven_id)
+    assert (await ven.send("EiReport", msg)).response.response_code == 200
+    later = now + timedelta(minutes=15)
+    other = m.OadrUpdateReport(
+        request_id=msg.request_id,
+        reports=[flex_offer(requests["FLEX_OFFER"], later)],
+        ven_id=ven.ven_id,
+    )
+    again = await ven.send("EiReport", other)
     assert again.response.response_code == m.ResponseCode.INVALID_DATA
     assert "duplicate requestID" in (again.response.response_description or "")
     assert len(await vtn.timeseries.flex_offers(der_ids=[ven.ven_id])) == 1
