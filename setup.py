@@ -4,7 +4,7 @@ Kept in setup.py because setuptools cannot discover sub-packages of remapped fol
 pyproject.toml alone; everything else lives in pyproject.toml.
 """
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 ROOTS = {
     "flexcoop": "flexcoop",
@@ -15,10 +15,14 @@ ROOTS = {
     "flexcoop.hardware": "hardware",
 }
 
+# Every folder is a package, __init__.py or not: a folder of Alembic revisions or of device
+# templates must ship as surely as code (tests/flexcoop/test_packaging.py builds the wheel).
 packages = []
 for name, folder in ROOTS.items():
     packages.append(name)
-    packages.extend(f"{name}.{sub}" for sub in find_packages(folder))
+    packages.extend(
+        f"{name}.{sub}" for sub in find_namespace_packages(folder, exclude=["*__pycache__*"])
+    )
 
 setup(
     package_dir=ROOTS,
