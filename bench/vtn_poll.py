@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from flexcoop.aio import run_fast
+
 PREFIX = "/OpenADR2/Simple/2.0b"
 POLL_XML = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -237,8 +239,9 @@ def main() -> int:
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.serve:
+        # The same event loop as ``flexcoop cloud`` (uvloop when installed) for all three.
         server = serve_bare if args.serve == "bare" else serve_openleadr
-        asyncio.run(server(args.port))
+        run_fast(server(args.port))
         return 0
     if shutil.which("wrk") is None:
         print(json.dumps({"figure": "oadrPoll throughput", "skipped": "wrk not installed"}))

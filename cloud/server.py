@@ -15,6 +15,7 @@ import ssl
 
 from aiohttp import web
 
+from flexcoop.aio import run_fast
 from flexcoop.cloud.app import CloudSettings, create_app
 from flexcoop.cloud.auth.tokens import AuthSettings
 from flexcoop.cloud.vtn.tls import server_context
@@ -103,5 +104,5 @@ def run_server(
     except (ValueError, OSError, ssl.SSLError) as exc:
         print(f"configuration error: {exc}")
         return 2
-    asyncio.run(serve(settings, host, port, ssl_context))
+    run_fast(serve(settings, host, port, ssl_context))
     return 0
