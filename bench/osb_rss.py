@@ -5,7 +5,7 @@ servers on 127.0.0.1, runs the real ``flexcoop osb`` daemon in a subprocess agai
 ``poll_interval_s = 1``, and samples the daemon's RSS from /proc. Prints JSON: RSS at the end
 of the run, peak RSS, readings stored. Goal: < 60 MB after 10 minutes.
 
-    python bench/osb_rss.py [--quick] [--devices 50] [--duration-s 600]
+    python bench/osb_rss.py [--quick] [--devices 50] [--duration-s 600] [--with-ven]
 """
 
 from __future__ import annotations
@@ -19,9 +19,13 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
+from aiohttp import web
+
+from flexcoop.cloud.app import CloudSettings, create_app
 from flexcoop.edge.store.store import DB_FILENAME
 from flexcoop.hardware.virtual.sunspec_server import SunSpecUnit, VirtualModbusServer
 
@@ -49,7 +53,25 @@ def _rss_kb(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
-async def run(devices: int, duration_s: float, per_server: int = 5) -> list[dict[str, object]]:
+@asynccontextmanager
+async def _vtn(tmp: Path) -> AsyncIterator[str]:
+    """A local cloud (VTN) in this process, for runs that include the box's VEN."""
+    app = await create_app(
+        CloudSettings(db_url=f"sqlite:///{tmp / 'cloud.sqlite'}", open_registration=True)
+    )
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/OpenADR2/Simple/2.0b"
+    finally:
+        await runner.cleanup()
+
+
+async def run(
+    devices: int, duration_s: float, with_ven: bool, per_server: int = 5
+) -> list[dict[str, object]]:
     servers = []
     for first in range(0, devices, per_server):
         units = [
@@ -59,9 +81,13 @@ async def run(devices: int, duration_s: float, per_server: int = 5) -> list[dict
         servers.append(VirtualModbusServer(units))
     for s in servers:
         await s.start()
-    with tempfile.TemporaryDirectory() as tmp:
+    async with AsyncExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
         config = Path(tmp) / "osb.toml"
         lines = ['[store]\ndata_dir = "data"\n[api]\nport = 0\n[log]\nlevel = "WARNING"\n']
+        if with_ven:
+            vtn_url = await stack.enter_async_context(_vtn(Path(tmp)))
+            lines.append(f'[openadr]\nvtn_url = "{vtn_url}"\nven_name = "bench"\n')
         for i in range(devices):
             server = servers[i // per_server]
             lines.append(
@@ -104,6 +130,7 @@ async def run(devices: int, duration_s: float, per_server: int = 5) -> list[dict
             "n": n,
             "devices": devices,
             "poll_interval_s": 1.0,
+            "with_ven": with_ven,
             "goal": "< 60 MB after 600 s",
         },
         {
@@ -128,10 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="5 devices for 8 s (smoke run)")
     parser.add_argument("--devices", type=int, default=50)
     parser.add_argument("--duration-s", type=float, default=600.0)
+    parser.add_argument(
+        "--with-ven", action="store_true", help="also run the VEN against a local VTN"
+    )
     args = parser.parse_args(argv)
     devices, duration = (5, 8.0) if args.quick else (args.devices, args.duration_s)
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    for figure in asyncio.run(run(devices, duration)):
+    for figure in asyncio.run(run(devices, duration, args.with_ven)):
         print(json.dumps(figure))
     return 0
 
