@@ -40,6 +40,10 @@ class UnknownPointError(DriverError):
     pass
 
 
+# Validation-context key: the folder of the config file, for drivers' relative paths.
+CONFIG_DIR = "config_dir"
+
+
 class DeviceConfig(BaseModel):
     """Keys every ``[[devices]]`` table has; drivers extend it with their own."""
 

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from flexcoop.drivers import UnknownDriverError, load_driver
-from flexcoop.drivers.base import DeviceConfig
+from flexcoop.drivers.base import CONFIG_DIR, DeviceConfig
 
 
 class ConfigError(Exception):
@@ -94,8 +94,11 @@ def _problems(err: ValidationError, prefix: str = "") -> list[tuple[str, str]]:
     return problems
 
 
-def parse_config(data: dict[str, Any], file: str = "<config>") -> OsbConfig:
-    """Validate a parsed TOML document; raises ConfigError listing every problem found."""
+def parse_config(
+    data: dict[str, Any], file: str = "<config>", base_dir: Path | None = None
+) -> OsbConfig:
+    """Validate a parsed TOML document; raises ConfigError listing every problem found.
+    ``base_dir`` (the file's folder) anchors relative paths in driver keys."""
     problems: list[tuple[str, str]] = []
     raw_devices = data.get("devices", [])
     if not isinstance(raw_devices, list):
@@ -117,7 +120,7 @@ def parse_config(data: dict[str, Any], file: str = "<config>") -> OsbConfig:
             problems.append((f"{where}.driver", str(exc)))
             continue
         try:
-            device = schema.model_validate(table)
+            device = schema.model_validate(table, context={CONFIG_DIR: base_dir})
         except ValidationError as exc:
             problems.extend(_problems(exc, where))
             continue
@@ -145,7 +148,7 @@ def load_config(path: str | Path) -> OsbConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), [("", f"invalid TOML: {exc}")]) from exc
-    config = parse_config(data, str(path))
+    config = parse_config(data, str(path), base_dir=path.parent.resolve())
     # Relative paths in the file are relative to the file, not to wherever the daemon started.
     if not config.store.data_dir.is_absolute():
         config.store.data_dir = (path.parent / config.store.data_dir).resolve()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from flexcoop.drivers.base import DeviceConfig
-from flexcoop.drivers.modbus.templates import TemplateError, resolve_template
+from flexcoop.drivers.base import CONFIG_DIR, DeviceConfig
+from flexcoop.drivers.modbus.templates import TemplateError, is_template_path, resolve_template
 
 
 class ModbusDeviceConfig(DeviceConfig):
@@ -34,12 +35,17 @@ class ModbusDeviceConfig(DeviceConfig):
 
     @field_validator("template")
     @classmethod
-    def _template_loads(cls, v: str | None) -> str | None:
-        if v is not None:
-            try:
-                resolve_template(v)
-            except TemplateError as exc:
-                raise ValueError(str(exc)) from None
+    def _template_loads(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is None:
+            return v
+        base_dir = (info.context or {}).get(CONFIG_DIR)
+        if base_dir is not None and is_template_path(v) and not Path(v).is_absolute():
+            # A path in osb.toml means "next to osb.toml", wherever the daemon was started.
+            v = str(Path(base_dir) / v)
+        try:
+            resolve_template(v)
+        except TemplateError as exc:
+            raise ValueError(str(exc)) from None
         return v
 
     @model_validator(mode="after")

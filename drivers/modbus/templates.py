@@ -221,9 +221,14 @@ def builtin_templates() -> dict[str, ModbusTemplate]:
     return out
 
 
+def is_template_path(ref: str) -> bool:
+    """Whether a template reference names a file (else: a shipped template's name)."""
+    return ref.endswith(".toml") or "/" in ref
+
+
 def resolve_template(ref: str) -> ModbusTemplate:
     """A shipped template by name, or a template file by path (``*.toml``)."""
-    if ref.endswith(".toml") or "/" in ref:
+    if is_template_path(ref):
         return load_template(ref)
     shipped = builtin_templates()
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import flexcoop.drivers.modbus as modbus_package
-from flexcoop.config import ConfigError, parse_config
+from flexcoop.config import ConfigError, load_config, parse_config
 from flexcoop.drivers.modbus import ModbusDriver, TemplateError
 from flexcoop.drivers.modbus.codec import DataType, RegisterType, WordOrder
 from flexcoop.drivers.modbus.templates import load_template, parse_template, resolve_template
@@ -129,6 +129,26 @@ def test_template_files_from_disk(tmp_path: Path) -> None:
         match=r"unknown template 'nope' \(shipped: ev_charger_generic, heat_pump_generic",
     ):
         resolve_template("nope")
+
+
+def test_relative_template_path_is_relative_to_the_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "site"
+    (site / "maps").mkdir(parents=True)
+    (site / "maps" / "meter_x.toml").write_text(
+        'kind = "meter"\n[[points]]\nname = "power_w"\naddress = 3\ntype = "int32"\nunit = "W"\n'
+    )
+    config_file = site / "osb.toml"
+    config_file.write_text(
+        '[store]\ndata_dir = "d"\n[[devices]]\nid = "m"\ndriver = "modbus"\n'
+        'host = "127.0.0.1"\ntemplate = "maps/meter_x.toml"\n'
+    )
+    monkeypatch.chdir(tmp_path)  # the daemon is started from elsewhere
+    [device] = load_config(config_file).devices
+    assert Path(device.template) == site / "maps" / "meter_x.toml"  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError, match=r"devices\[0\]\.template"):
+        parse_config(tomllib.loads(config_file.read_text()), "osb.toml", base_dir=tmp_path)
 
 
 def _osb(devices: list[dict[str, object]]) -> dict[str, object]:
