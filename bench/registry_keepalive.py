@@ -29,6 +29,7 @@ from flexcoop.cloud.registry.tables import DerRow
 from flexcoop.units import utcnow
 
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+FIGURE = "registry_keepalive"
 TIMEOUT_S = 300.0
 
 
@@ -143,7 +144,7 @@ async def main(argv: list[str] | None = None) -> int:
             try:
                 url = await create_database(args.pg, prefix="flexcoop_bench")
             except Exception as exc:  # any failure to reach the server: report and go on
-                print(json.dumps({"figure": "skipped", "db": db, "reason": repr(exc)[:200]}))
+                print(json.dumps({"figure": FIGURE, "db": db, "skipped": repr(exc)[:200]}))
                 continue
             try:
                 await run_backend(db, url, n, rounds)

@@ -26,6 +26,7 @@ from flexcoop.cloud.timeseries.service import TimeseriesService
 from flexcoop.units import floor_interval, utcnow
 
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+FIGURE = "telemetry_ingest"
 
 
 def emit(figure: str, value: float, unit: str, n: int, **extra: Any) -> None:
@@ -94,7 +95,7 @@ async def main(argv: list[str] | None = None) -> int:
             try:
                 url = await create_database(args.pg, prefix="flexcoop_bench")
             except Exception as exc:  # any failure to reach the server: report and go on
-                print(json.dumps({"figure": "skipped", "db": db, "reason": repr(exc)[:200]}))
+                print(json.dumps({"figure": FIGURE, "db": db, "skipped": repr(exc)[:200]}))
                 continue
             try:
                 await run_backend(db, url, n, args.points, args.batch)

@@ -3,37 +3,23 @@ server answers) and print well-formed figures whose counts add up. No timing is 
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
 
-
-def _run(script: str) -> list[dict]:
-    out = subprocess.run(
-        [sys.executable, str(BENCH / script), "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    figures = [json.loads(line) for line in out.stdout.splitlines()]
-    measured = [f for f in figures if f["figure"] != "skipped"]
+def _measured(figures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    measured = [f for f in figures if "skipped" not in f]
     for f in measured:
-        assert {"figure", "value", "unit", "n"} <= f.keys()
         assert f["value"] > 0 and f["n"] > 0, f
     assert {f["db"] for f in measured} >= {"sqlite"}
     return measured
 
 
 @pytest.mark.slow
-def test_registry_keepalive_quick() -> None:
-    figures = _run("registry_keepalive.py")
+def test_registry_keepalive_quick(run_bench: Callable[..., Any]) -> None:
+    figures = _measured(run_bench("registry_keepalive"))
     for db in {f["db"] for f in figures}:
         got = {f["figure"]: f for f in figures if f["db"] == db}
         assert got["registry_keepalive_updates_per_s"]["unit"] == "1/s"
@@ -44,8 +30,8 @@ def test_registry_keepalive_quick() -> None:
 
 
 @pytest.mark.slow
-def test_telemetry_ingest_quick() -> None:
-    figures = _run("telemetry_ingest.py")
+def test_telemetry_ingest_quick(run_bench: Callable[..., Any]) -> None:
+    figures = _measured(run_bench("telemetry_ingest"))
     for db in {f["db"] for f in figures}:
         got = {f["figure"]: f for f in figures if f["db"] == db}
         assert got["telemetry_ingest_interval_s"]["unit"] == "s"

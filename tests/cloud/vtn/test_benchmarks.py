@@ -3,32 +3,17 @@ No timing is asserted (the machine is shared); the figures themselves come from 
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
-import sys
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[3] / "bench"
 pytestmark = pytest.mark.timeout(240)
 
 
-def run_quick(name: str) -> list[dict[str, Any]]:
-    out = subprocess.run(
-        [sys.executable, str(BENCH / f"{name}.py"), "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=200,
-        check=True,
-    )
-    return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
-
-
-def test_vtn_poll_quick() -> None:
-    figures = run_quick("vtn_poll")
+def test_vtn_poll_quick(run_bench: Callable[..., Any]) -> None:
+    figures = run_bench("vtn_poll", timeout_s=200)
     if shutil.which("wrk") is None:
         assert figures == [{"figure": "oadrPoll throughput", "skipped": "wrk not installed"}]
         return
@@ -40,8 +25,8 @@ def test_vtn_poll_quick() -> None:
     assert by_name["oadrPoll ours / bare aiohttp"]["unit"] == "ratio"
 
 
-def test_vtn_fanout_quick() -> None:
-    figures = run_quick("vtn_fanout")
+def test_vtn_fanout_quick(run_bench: Callable[..., Any]) -> None:
+    figures = run_bench("vtn_fanout", timeout_s=200)
     assert [f["figure"] for f in figures] == [
         "VEN registrations (incl. first poll)",
         "event creation for all VENs (REST)",
