@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import tempfile
 import time
 from pathlib import Path
 
+from flexcoop.benchtools import emit
 from flexcoop.cloud.db import make_engine, migrate
 from flexcoop.cloud.marketplace.models import (
     ContractCreate,
@@ -43,10 +43,6 @@ TERMS = Terms(
     activation_price_eur_per_kwh=0.25,
     penalties=Penalties(non_delivery_eur_per_kwh=0.1),
 )
-
-
-def emit(figure: str, value: float, unit: str, n: int, **extra: object) -> None:
-    print(json.dumps({"figure": figure, "value": round(value, 3), "unit": unit, "n": n, **extra}))
 
 
 async def lifecycle(svc: ContractService, i: int) -> None:

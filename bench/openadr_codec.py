@@ -15,21 +15,17 @@ may be shared):
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from flexcoop.benchtools import emit
 from flexcoop.openadr import messages as m
 from flexcoop.openadr.codec import _encode, decode, encode
 from flexcoop.openadr.schema import load_schema, validate
 
 T0 = datetime(2026, 11, 30, tzinfo=UTC)
 Q = timedelta(minutes=15)
-
-
-def emit(figure: str, value: float, unit: str, n: int, **extra: object) -> None:
-    print(json.dumps({"figure": figure, "value": round(value, 3), "unit": unit, "n": n, **extra}))
 
 
 def measure(figure: str, fn: Callable[[], object], n: int, **extra: object) -> None:

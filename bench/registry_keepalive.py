@@ -13,28 +13,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
-import tempfile
 import time
+from contextlib import aclosing
 from datetime import timedelta
-from pathlib import Path
-from typing import Any
 
 from sqlalchemy import insert
 
-from flexcoop.cloud.db import create_database, drop_database, make_engine, migrate
+from flexcoop.benchtools import PG_DEFAULT, databases, emit
+from flexcoop.cloud.db import make_engine, migrate
 from flexcoop.cloud.registry.service import RegistryService
 from flexcoop.cloud.registry.tables import DerRow
 from flexcoop.units import utcnow
 
-PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 FIGURE = "registry_keepalive"
 TIMEOUT_S = 300.0
-
-
-def emit(figure: str, value: float, unit: str, n: int, **extra: Any) -> None:
-    print(json.dumps({"figure": figure, "value": round(value, 4), "unit": unit, "n": n, **extra}))
 
 
 async def _populate(reg: RegistryService, n: int) -> list[str]:
@@ -136,22 +129,9 @@ async def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="2,000 DERs, 1 round: a smoke run")
     args = p.parse_args(argv)
     n, rounds = (2_000, 1) if args.quick else (args.n, args.rounds)
-    for db in args.db.split(","):
-        if db == "sqlite":
-            with tempfile.TemporaryDirectory() as tmp:
-                await run_backend(db, f"sqlite:///{Path(tmp) / 'bench.sqlite'}", n, rounds)
-        elif db == "postgres":
-            try:
-                url = await create_database(args.pg, prefix="flexcoop_bench")
-            except Exception as exc:  # any failure to reach the server: report and go on
-                print(json.dumps({"figure": FIGURE, "db": db, "skipped": repr(exc)[:200]}))
-                continue
-            try:
-                await run_backend(db, url, n, rounds)
-            finally:
-                await drop_database(url)
-        else:
-            p.error(f"unknown back-end {db!r} (sqlite, postgres)")
+    async with aclosing(databases(args.db, args.pg, FIGURE)) as backends:
+        async for db, url in backends:
+            await run_backend(db, url, n, rounds)
     return 0
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import math
 import sqlite3
 import tempfile
@@ -25,16 +24,13 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+from flexcoop.benchtools import emit
 from flexcoop.edge.model import Reading
 from flexcoop.edge.store import Store
 from flexcoop.edge.store.database import to_ms
 from flexcoop.edge.store.schema import INTERVAL_MS
 from flexcoop.edge.store.store import DB_FILENAME
 from flexcoop.units import Unit, floor_interval, utcnow
-
-
-def emit(figure: str, value: float, unit: str, n: int, **extra: object) -> None:
-    print(json.dumps({"figure": figure, "value": round(value, 3), "unit": unit, "n": n, **extra}))
 
 
 def is_energy(point: int) -> bool:

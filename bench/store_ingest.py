@@ -14,19 +14,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
+from flexcoop.benchtools import emit
 from flexcoop.edge.model import Reading
 from flexcoop.edge.store import Store
 from flexcoop.units import Unit, floor_interval, utcnow
-
-
-def emit(figure: str, value: float, unit: str, n: int, **extra: object) -> None:
-    print(json.dumps({"figure": figure, "value": round(value, 3), "unit": unit, "n": n, **extra}))
 
 
 async def watch_loop(stalls: list[float], stop: asyncio.Event, tick_s: float = 0.005) -> None:

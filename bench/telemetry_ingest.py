@@ -13,24 +13,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import tempfile
 import time
+from contextlib import aclosing
 from datetime import timedelta
-from pathlib import Path
-from typing import Any
 
-from flexcoop.cloud.db import create_database, drop_database, make_engine, migrate
+from flexcoop.benchtools import PG_DEFAULT, databases, emit
+from flexcoop.cloud.db import make_engine, migrate
 from flexcoop.cloud.timeseries.models import Resolution, TelemetryPoint
 from flexcoop.cloud.timeseries.service import TimeseriesService
 from flexcoop.units import floor_interval, utcnow
 
-PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 FIGURE = "telemetry_ingest"
-
-
-def emit(figure: str, value: float, unit: str, n: int, **extra: Any) -> None:
-    print(json.dumps({"figure": figure, "value": round(value, 4), "unit": unit, "n": n, **extra}))
 
 
 def make_points(n: int, per_der: int) -> list[TelemetryPoint]:
@@ -86,23 +79,9 @@ async def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="2,000 DERs: a smoke run")
     args = p.parse_args(argv)
     n = 2_000 if args.quick else args.n
-    for db in args.db.split(","):
-        if db == "sqlite":
-            with tempfile.TemporaryDirectory() as tmp:
-                url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
-                await run_backend(db, url, n, args.points, args.batch)
-        elif db == "postgres":
-            try:
-                url = await create_database(args.pg, prefix="flexcoop_bench")
-            except Exception as exc:  # any failure to reach the server: report and go on
-                print(json.dumps({"figure": FIGURE, "db": db, "skipped": repr(exc)[:200]}))
-                continue
-            try:
-                await run_backend(db, url, n, args.points, args.batch)
-            finally:
-                await drop_database(url)
-        else:
-            p.error(f"unknown back-end {db!r} (sqlite, postgres)")
+    async with aclosing(databases(args.db, args.pg, FIGURE)) as backends:
+        async for db, url in backends:
+            await run_backend(db, url, n, args.points, args.batch)
     return 0
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import tempfile
 import time
 from datetime import timedelta
@@ -22,6 +21,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from flexcoop.benchtools import emit
 from flexcoop.edge.store import Store
 from flexcoop.edge.ven.outbox import Outbox
 from flexcoop.edge.ven.transport import VtnClient
@@ -32,10 +32,6 @@ from flexcoop.units import utcnow
 
 PREFIX = "/OpenADR2/Simple/2.0b"
 DAY_OF_MINUTE_REPORTS = 1440
-
-
-def emit(figure: str, value: float, unit: str, n: int, **extra: object) -> None:
-    print(json.dumps({"figure": figure, "value": round(value, 3), "unit": unit, "n": n, **extra}))
 
 
 def report(i: int) -> m.OadrUpdateReport:

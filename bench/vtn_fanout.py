@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import secrets
 import socket
@@ -29,16 +28,13 @@ import aiohttp
 import jwt
 import psutil
 
+from flexcoop.benchtools import emit
 from flexcoop.openadr import messages as m
 from flexcoop.openadr.codec import decode, encode
 from flexcoop.units import utcnow
 
 PREFIX = "/OpenADR2/Simple/2.0b"
 CONCURRENCY = 64
-
-
-def emit(figure: str, value: float, unit: str, n: int, **extra: object) -> None:
-    print(json.dumps({"figure": figure, "value": round(value, 3), "unit": unit, "n": n} | extra))
 
 
 def free_port() -> int:

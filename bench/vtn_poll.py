@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from flexcoop.aio import run_fast
+from flexcoop.benchtools import emit
 
 PREFIX = "/OpenADR2/Simple/2.0b"
 POLL_XML = (
@@ -35,10 +36,6 @@ POLL_XML = (
     '201110" ei:schemaVersion="2.0b"><ei:venID>{ven_id}</ei:venID></oadr:oadrPoll>'
     "</oadr:oadrSignedObject></oadr:oadrPayload>"
 )
-
-
-def emit(figure: str, value: float, unit: str, n: int, **extra: object) -> None:
-    print(json.dumps({"figure": figure, "value": round(value, 3), "unit": unit, "n": n} | extra))
 
 
 def free_port() -> int:
